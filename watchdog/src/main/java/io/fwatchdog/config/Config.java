@@ -1,0 +1,77 @@
+package io.fwatchdog.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The watchdog's whole configuration, parsed once at start-up from the environment (and the
+ * command-line flags layered over it) and never changed afterwards.
+ *
+ * <p>Durations of {@link Duration#ZERO} mean "disabled" where SPEC §2 says so
+ * ({@code exec_timeout}, {@code idle_timeout}, {@code healthcheck_interval}).
+ * Sizes of {@code -1} mean unlimited where allowed ({@code log_buffer_size}).
+ */
+public record Config(
+        ModeName mode,
+        /* The function command, already split; empty when none is configured. */
+        List<String> functionCommand,
+        /* The function's executable resolved against PATH; empty when there is no command. */
+        Optional<Path> functionExecutable,
+        /* http mode only: {@code http://host:port[/prefix]} or {@code unix:/path}. */
+        Optional<String> upstreamUrl,
+        int port,
+        /* 0 disables the metrics listener. */
+        int metricsPort,
+        Duration readTimeout,
+        Duration writeTimeout,
+        Duration execTimeout,
+        Duration healthcheckInterval,
+        String contentType,
+        int maxInflight,
+        int maxQueue,
+        boolean bufferHttp,
+        long maxBodySize,
+        int maxHeaderSize,
+        boolean prefixLogs,
+        int logBufferSize,
+        boolean logCallId,
+        LogFormat logFormat,
+        Optional<String> readyPath,
+        boolean suppressLock,
+        /* $TMPDIR/.lock, /tmp/.lock when TMPDIR is unset. */
+        Path lockFile,
+        Path staticPath,
+        boolean combineOutput,
+        boolean cgiHeaders,
+        int workers,
+        int minWorkers,
+        Duration idleTimeout,
+        int maxRequests,
+        int prefork,
+        Duration startupTimeout,
+        RestartPolicy restartPolicy) {
+
+    public enum ModeName { STREAMING, SERIALIZING, HTTP, AFTERBURN, STATIC }
+
+    public enum LogFormat { TEXT, JSON }
+
+    public enum RestartPolicy { ALWAYS, ON_FAILURE, NEVER }
+
+    /**
+     * Parses the configuration from environment variables (lower-case of-watchdog names).
+     * Reports every invalid value at once.
+     *
+     * @throws ConfigException naming each offending variable, its value and what was expected
+     */
+    public static Config parse(Map<String, String> env) throws ConfigException {
+        return ConfigParser.parse(env);
+    }
+
+    /** True when {@code exec_timeout} bounds function calls. */
+    public boolean hasExecTimeout() {
+        return !execTimeout.isZero();
+    }
+}
