@@ -1,12 +1,218 @@
 package io.fwatchdog.server;
 
 import io.fwatchdog.config.Config;
+import io.fwatchdog.log.Log;
+import io.fwatchdog.mode.fork.ForkMode;
+import io.fwatchdog.process.ProcessLauncher;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import sun.misc.Signal;
 
+/**
+ * Owns the watchdog's life: starts the mode and the listener, reports health once both are
+ * ready, and on SIGTERM or SIGINT drains in the order of SPEC §8 — fail health, keep serving
+ * for {@code healthcheck_interval}, close the listener, let in-flight requests finish within
+ * {@code write_timeout}, and only then end the function processes.
+ */
 public final class Watchdog {
-    private Watchdog() {}
+    /** How long function processes get between SIGTERM and SIGKILL at shutdown. */
+    static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
-    /** Runs the watchdog until it is shut down; returns the process exit status. */
+    private final Config config;
+    private final ProcessLauncher launcher;
+    private final Mode mode;
+    private final Health health;
+    private final Front front;
+    private final EventLoopGroup group;
+    private final Channel listener;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicInteger signals = new AtomicInteger();
+    private volatile Thread shutdownThread;
+    private volatile int exitStatus;
+
+    private Watchdog(Config config) throws InterruptedException {
+        this.config = config;
+        this.launcher = ProcessLauncher.create();
+        this.mode = createMode(config, launcher);
+        this.health = new Health(config.suppressLock() ? Optional.empty() : Optional.of(config.lockFile()));
+        this.front = new Front(config, mode, health);
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(io);
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        try {
+            this.listener = new ServerBootstrap()
+                    .group(group)
+                    .channel(channelType)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new FrontInitializer(front))
+                    .bind(config.port())
+                    .sync()
+                    .channel();
+        } catch (RuntimeException | InterruptedException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            mode.close();
+            launcher.close();
+            throw e;
+        }
+    }
+
+    private static Mode createMode(Config config, ProcessLauncher launcher) {
+        return switch (config.mode()) {
+            case STREAMING, SERIALIZING -> new ForkMode(config, launcher);
+            case HTTP, AFTERBURN, STATIC -> throw new UnsupportedModeException(config.mode());
+        };
+    }
+
+    /**
+     * Starts the watchdog: the mode, then the listener; health turns 200 and the lock file
+     * appears once both are ready.
+     *
+     * @throws UncheckedIOException when the lock file cannot be written
+     */
+    public static Watchdog start(Config config) throws InterruptedException {
+        Watchdog watchdog = new Watchdog(config);
+        try {
+            watchdog.health.markAccepting();
+        } catch (UncheckedIOException e) {
+            watchdog.stopNow();
+            throw e;
+        }
+        Log.info("fwatchdog " + config.mode().name().toLowerCase() + " mode listening on port " + watchdog.port()
+                + (config.functionCommand().isEmpty() ? "" : ", function: " + String.join(" ", config.functionCommand())));
+        return watchdog;
+    }
+
+    /** The entry point of {@code main}: runs until SIGTERM or SIGINT and returns the exit status. */
     public static int run(Config config) {
-        throw new UnsupportedOperationException("to be written");
+        Watchdog watchdog;
+        try {
+            watchdog = start(config);
+        } catch (UnsupportedModeException e) {
+            System.err.println("fwatchdog: " + e.getMessage());
+            return 2;
+        } catch (UncheckedIOException e) {
+            System.err.println("fwatchdog: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (RuntimeException e) {
+            System.err.println("fwatchdog: cannot start: " + e.getMessage());
+            return 1;
+        }
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> watchdog.shutdown());
+        }
+        return watchdog.awaitTermination();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** Requests admitted to the function and not yet finished. */
+    public int inflight() {
+        return front.admission.inflight();
+    }
+
+    /** Requests waiting for an admission slot. */
+    public int queued() {
+        return front.admission.queued();
+    }
+
+    /**
+     * Begins the drain of SPEC §8, as SIGTERM does; returns at once. A second call skips the
+     * remaining waits.
+     */
+    public void shutdown() {
+        if (signals.getAndIncrement() > 0) {
+            Log.info("second shutdown signal: skipping the remaining waits");
+            Thread thread = shutdownThread;
+            if (thread != null) {
+                thread.interrupt();
+            }
+            return;
+        }
+        Thread thread = Thread.ofPlatform().name("fwatchdog-shutdown").unstarted(this::drain);
+        shutdownThread = thread;
+        thread.start();
+    }
+
+    /** Blocks until the watchdog has shut down; returns its exit status. */
+    public int awaitTermination() {
+        try {
+            terminated.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return exitStatus;
+    }
+
+    /** Shuts down and waits for it; for tests and embedding. */
+    public int close() {
+        shutdown();
+        return awaitTermination();
+    }
+
+    private void drain() {
+        boolean waits = true;
+        try {
+            health.markDraining();
+            Duration interval = config.healthcheckInterval();
+            Log.info("shutdown: health now fails; serving for " + Responses.duration(interval) + " more (healthcheck_interval)");
+            if (!interval.isZero()) {
+                Thread.sleep(interval);
+            }
+            listener.close().sync();
+            front.startClosing();
+            Log.info("shutdown: listener closed; draining " + front.inflight() + " in-flight requests (write_timeout "
+                    + Responses.duration(config.writeTimeout()) + ")");
+            if (!front.awaitDrained(config.writeTimeout())) {
+                Log.warn("shutdown: " + front.inflight() + " requests still in flight after write_timeout");
+            }
+        } catch (InterruptedException e) {
+            waits = false;
+        }
+        if (!waits) {
+            listener.close();
+            front.startClosing();
+        }
+        stopNow();
+        Log.info("shutdown complete");
+        terminated.countDown();
+    }
+
+    private void stopNow() {
+        mode.close();
+        front.connections.close().awaitUninterruptibly(KILL_GRACE.toMillis());
+        group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        launcher.close();
+    }
+
+    /** The configured mode exists in the configuration contract but not in this build. */
+    static final class UnsupportedModeException extends RuntimeException {
+        UnsupportedModeException(Config.ModeName mode) {
+            super("mode: \"" + mode.name().toLowerCase() + "\" is not available in this version (expected: streaming or serializing)");
+        }
     }
 }

@@ -1,0 +1,65 @@
+package io.fwatchdog.mode.fork;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Request metadata as environment variables for a forked function (SPEC §5.2), compatible
+ * with of-watchdog and the classic watchdog: each header becomes {@code Http_<Name>}, plus
+ * {@code Http_Method}, {@code Http_Path}, {@code Http_Query}, {@code Http_Host},
+ * {@code Http_Content_Length} and {@code Http_Transfer_Encoding}.
+ */
+final class CgiEnvironment {
+    private static final String PREFIX = "Http_";
+
+    private CgiEnvironment() {}
+
+    /** The variables for {@code request}; added over the watchdog's own environment. */
+    static Map<String, String> of(HttpRequest request) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Map.Entry<String, String> header : request.headers()) {
+            String name = canonical(header.getKey());
+            // Metadata derived from the request line cannot be spoofed by a header of that name.
+            if (name.equals("Method") || name.equals("Path") || name.equals("Query")) {
+                continue;
+            }
+            env.merge(PREFIX + name.replace('-', '_'), header.getValue(), (a, b) -> a + ", " + b);
+        }
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String rawPath = q < 0 ? uri : uri.substring(0, q);
+        env.put(PREFIX + "Method", request.method().name());
+        env.put(PREFIX + "Path", QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B")));
+        if (q >= 0 && q + 1 < uri.length()) {
+            env.put(PREFIX + "Query", uri.substring(q + 1));
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null) {
+            env.put(PREFIX + "Host", host);
+        }
+        if (HttpUtil.isTransferEncodingChunked(request)) {
+            env.put(PREFIX + "Transfer_Encoding", "chunked");
+            env.remove(PREFIX + "Content_Length");
+        }
+        return env;
+    }
+
+    /**
+     * Canonical header form, as Go's {@code CanonicalMIMEHeaderKey}: the first letter and every
+     * letter after a dash upper case, the rest lower case ({@code x-call-id} → {@code X-Call-Id}).
+     */
+    static String canonical(String name) {
+        char[] chars = name.toCharArray();
+        boolean upper = true;
+        for (int i = 0; i < chars.length; i++) {
+            char c = chars[i];
+            chars[i] = upper ? Character.toUpperCase(c) : Character.toLowerCase(c);
+            upper = c == '-';
+        }
+        return new String(chars);
+    }
+}

@@ -1,0 +1,167 @@
+package io.fwatchdog.mode.fork;
+
+import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.FunctionProcess;
+import io.fwatchdog.server.Call;
+import io.fwatchdog.server.Exchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.Map;
+
+/**
+ * What a request's process goes through in both fork modes: started off the event loop,
+ * its exit and the end of its stdout awaited, ended as a tree on timeout or cancellation.
+ * Subclasses decide how the body goes in and the output comes out.
+ *
+ * <p>Threading: fields are confined to the exchange's event loop. A pipe is closed only by
+ * the thread that reads or writes it, after its last operation, so a descriptor number is
+ * never reused under a pending read.
+ */
+abstract class ProcessCall implements Call {
+    final ForkMode mode;
+    final Exchange exchange;
+    final EventLoop loop;
+    FunctionProcess process;
+    long startNanos;
+    private ExitStatus exit;
+    private boolean outputEnded;
+    boolean timedOut;
+    boolean cancelled;
+
+    ProcessCall(ForkMode mode, Exchange exchange) {
+        this.mode = mode;
+        this.exchange = exchange;
+        this.loop = exchange.eventLoop();
+    }
+
+    /** Starts the process on a pool thread; {@link #started()} follows on the event loop. */
+    final void spawn() {
+        Map<String, String> env = mode.config.cgiHeaders() ? CgiEnvironment.of(exchange.request()) : Map.of();
+        mode.io.execute(() -> {
+            try {
+                FunctionProcess started = mode.spawn(env);
+                loop.execute(() -> onStarted(started));
+            } catch (IOException | RuntimeException e) {
+                loop.execute(() -> {
+                    exchange.fail(HttpResponseStatus.INTERNAL_SERVER_ERROR, "function could not be started: " + e.getMessage());
+                    released();
+                });
+            }
+        });
+    }
+
+    private void onStarted(FunctionProcess started) {
+        process = started;
+        startNanos = System.nanoTime();
+        started.onExit().whenComplete((status, error) -> loop.execute(() -> onExit(status)));
+        if (cancelled || timedOut) {
+            started.terminate(ForkMode.KILL_GRACE);
+        }
+        started();
+    }
+
+    /** The process runs: feed its stdin and start reading its output. */
+    abstract void started();
+
+    /** The process and its output are both done; answer the client. */
+    abstract void finished(ExitStatus status);
+
+    /** The exchange is over, whichever way: give back buffers and pipes still held. */
+    abstract void released();
+
+    /** Extra condition before {@link #finished}, such as captured stderr being complete. */
+    boolean readyToFinish() {
+        return true;
+    }
+
+    private void onExit(ExitStatus status) {
+        exit = status;
+        // Whatever the function left behind in its group ends with it; this also closes
+        // stdout for good when a background child inherited it.
+        process.terminate(ForkMode.KILL_GRACE);
+        maybeFinish();
+    }
+
+    /** Called by subclasses on the event loop once stdout reached end-of-file. */
+    final void outputEnded() {
+        outputEnded = true;
+        maybeFinish();
+    }
+
+    final void maybeFinish() {
+        if (exit == null || !outputEnded || !readyToFinish() || exchange.done()) {
+            return;
+        }
+        if (timedOut) {
+            exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "function did not finish within exec_timeout ("
+                    + seconds(mode.config.execTimeout().toNanos()) + ")");
+        } else {
+            finished(exit);
+        }
+        released();
+    }
+
+    @Override
+    public void onTimeout() {
+        if (exit != null || timedOut) {
+            return;
+        }
+        timedOut = true;
+        if (process != null) {
+            process.terminate(ForkMode.KILL_GRACE);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        if (process != null) {
+            process.terminate(ForkMode.KILL_GRACE);
+        }
+        released();
+    }
+
+    static String failure(ExitStatus status) {
+        return status.signal() != 0
+                ? "function was killed by signal " + status.signal()
+                : "function exited with status " + status.code();
+    }
+
+    static String seconds(long nanos) {
+        long millis = nanos / 1_000_000;
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+
+    /** Reads once into {@code buf}'s writable space; -1 at end-of-file. Blocking. */
+    static int readInto(ReadableByteChannel channel, ByteBuf buf) throws IOException {
+        ByteBuffer target = buf.nioBuffer(buf.writerIndex(), buf.writableBytes());
+        int n = channel.read(target);
+        if (n > 0) {
+            buf.writerIndex(buf.writerIndex() + n);
+        }
+        return n;
+    }
+
+    /** Writes all of {@code buf}'s readable bytes. Blocking. */
+    static void writeAll(WritableByteChannel channel, ByteBuf buf) throws IOException {
+        for (ByteBuffer part : buf.nioBuffers()) {
+            while (part.hasRemaining()) {
+                channel.write(part);
+            }
+        }
+    }
+
+    static void closeQuietly(Channel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // the process is gone or going; nothing to tell anyone
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.fwatchdog.mode.fork;
+
+import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.LogRelay;
+import io.fwatchdog.server.Exchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * serializing mode: the whole request body is buffered (up to {@code max_body_size}), the
+ * process runs with it on stdin, and its whole stdout becomes a response with
+ * Content-Length and {@code X-Duration-Seconds}. Output is bounded by the same limit, so a
+ * runaway function cannot exhaust the watchdog's memory.
+ */
+final class SerializingCall extends ProcessCall {
+    private CompositeByteBuf body;
+    private ByteBuf output;
+    private ByteBuf errors;
+    private boolean errorsEnded;
+    private boolean overflow;
+
+    SerializingCall(ForkMode mode, Exchange exchange) {
+        super(mode, exchange);
+        long declared = HttpUtil.getContentLength(exchange.request(), -1L);
+        if (declared > mode.config.maxBodySize()) {
+            tooLarge();
+            return;
+        }
+        body = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
+        exchange.requestBody();
+    }
+
+    private void tooLarge() {
+        exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "request body exceeds max_body_size (" + mode.config.maxBodySize() + " bytes)");
+    }
+
+    @Override
+    public void onBody(HttpContent piece) {
+        if (body == null || exchange.done()) {
+            piece.release();
+            return;
+        }
+        ByteBuf content = piece.content();
+        if ((long) body.readableBytes() + content.readableBytes() > mode.config.maxBodySize()) {
+            piece.release();
+            releaseBody();
+            tooLarge();
+            return;
+        }
+        body.addComponent(true, content.retain());
+        piece.release();
+        if (piece instanceof LastHttpContent) {
+            spawn();
+        } else {
+            exchange.requestBody();
+        }
+    }
+
+    @Override
+    void started() {
+        ByteBuf input = body;
+        body = null;
+        mode.io.execute(() -> {
+            try {
+                writeAll(process.stdin(), input);
+            } catch (IOException ignored) {
+                // the function did not read all of its input; its exit status tells the rest
+            } finally {
+                input.release();
+                closeQuietly(process.stdin());
+            }
+        });
+        mode.io.execute(() -> collect(process.stdout(), captured -> {
+            output = captured;
+            outputEnded();
+        }));
+        if (mode.config.combineOutput()) {
+            mode.io.execute(() -> collect(process.stderr(), captured -> {
+                errors = captured;
+                errorsEnded = true;
+                maybeFinish();
+            }));
+        } else {
+            errorsEnded = true;
+            LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs())
+                    .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
+        }
+    }
+
+    /** Reads {@code pipe} to end-of-file on a pool thread, then hands the bytes to the event loop. */
+    private void collect(ReadableByteChannel pipe, Consumer<ByteBuf> done) {
+        ByteBuf scratch = exchange.alloc().directBuffer(ForkMode.CHUNK);
+        ByteBuf captured = exchange.alloc().buffer();
+        long limit = mode.config.maxBodySize();
+        try {
+            while (readInto(pipe, scratch.clear()) >= 0) {
+                if (captured.readableBytes() + (long) scratch.readableBytes() > limit) {
+                    loop.execute(this::overflowed);
+                    continue; // keep draining so the function is not blocked on a full pipe
+                }
+                captured.writeBytes(scratch);
+            }
+        } catch (IOException e) {
+            // read error: treat as end-of-file, the exit status decides
+        } finally {
+            scratch.release();
+            closeQuietly(pipe);
+        }
+        loop.execute(() -> {
+            if (exchange.done()) {
+                captured.release();
+            } else {
+                done.accept(captured);
+            }
+        });
+    }
+
+    private void overflowed() {
+        if (!overflow) {
+            overflow = true;
+            process.terminate(ForkMode.KILL_GRACE);
+        }
+    }
+
+    @Override
+    boolean readyToFinish() {
+        return errorsEnded;
+    }
+
+    @Override
+    void finished(ExitStatus status) {
+        if (overflow) {
+            exchange.fail(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    "function output exceeds max_body_size (" + mode.config.maxBodySize() + " bytes)");
+        } else if (!status.success()) {
+            String message = failure(status);
+            if (errors != null && errors.isReadable()) {
+                message = message + "\n" + errors.toString(StandardCharsets.UTF_8);
+            }
+            exchange.fail(HttpResponseStatus.INTERNAL_SERVER_ERROR, message);
+        } else {
+            ByteBuf content = output;
+            output = null;
+            if (errors != null && errors.isReadable()) {
+                content = exchange.alloc().compositeBuffer(2).addComponents(true, content, errors);
+                errors = null;
+            }
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, mode.config.contentType())
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
+                    .set("X-Duration-Seconds", String.format("%.6f", (System.nanoTime() - startNanos) / 1e9));
+            exchange.respond(head);
+            exchange.write(content);
+            exchange.end();
+        }
+    }
+
+    private void releaseBody() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+
+    @Override
+    void released() {
+        releaseBody();
+        if (output != null) {
+            output.release();
+            output = null;
+        }
+        if (errors != null) {
+            errors.release();
+            errors = null;
+        }
+    }
+}

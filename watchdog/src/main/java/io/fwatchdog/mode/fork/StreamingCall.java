@@ -1,0 +1,164 @@
+package io.fwatchdog.mode.fork;
+
+import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.LogRelay;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.fwatchdog.server.Exchange;
+import java.io.IOException;
+
+/**
+ * streaming mode: the request body flows into stdin and stdout flows out as a chunked
+ * response, both at once and each at the pace of its slower side.
+ *
+ * <p>The two directions are independent pull loops: the next body piece is asked for only
+ * when the previous one is in the pipe; the next stdout read is issued only when the client
+ * connection can take more. Nothing is buffered beyond one piece per direction.
+ */
+final class StreamingCall extends ProcessCall {
+    private boolean writing;
+    private boolean stdinClosed;
+    private boolean readerParked;
+
+    StreamingCall(ForkMode mode, Exchange exchange) {
+        super(mode, exchange);
+        spawn();
+    }
+
+    @Override
+    void started() {
+        LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs())
+                .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
+        mode.io.execute(this::readStdout);
+        if (cancelled || timedOut) {
+            closeStdin();
+        } else {
+            exchange.requestBody();
+        }
+    }
+
+    @Override
+    public void onBody(HttpContent piece) {
+        if (process == null || stdinClosed || writing) {
+            piece.release();
+            return;
+        }
+        boolean last = piece instanceof LastHttpContent;
+        writing = true;
+        mode.io.execute(() -> {
+            boolean ok = true;
+            try {
+                writeAll(process.stdin(), piece.content());
+            } catch (IOException e) {
+                ok = false; // the function closed stdin or exited: the rest of the body is not wanted
+            } finally {
+                piece.release();
+            }
+            if (last || !ok) {
+                closeQuietly(process.stdin());
+            }
+            boolean wrote = ok;
+            loop.execute(() -> written(last || !wrote));
+        });
+    }
+
+    private void written(boolean closed) {
+        writing = false;
+        if (closed) {
+            stdinClosed = true;
+        } else if (cancelled || exchange.done()) {
+            closeStdin();
+        } else {
+            exchange.requestBody();
+        }
+    }
+
+    private void closeStdin() {
+        if (stdinClosed || writing || process == null) {
+            return;
+        }
+        stdinClosed = true;
+        mode.io.execute(() -> closeQuietly(process.stdin()));
+    }
+
+    /** One blocking read on a pool thread; the result goes to the event loop. */
+    private void readStdout() {
+        ByteBuf buf = exchange.alloc().directBuffer(ForkMode.CHUNK);
+        int n;
+        try {
+            n = readInto(process.stdout(), buf);
+        } catch (IOException e) {
+            n = -1;
+        }
+        if (n < 0) {
+            buf.release();
+            closeQuietly(process.stdout());
+            loop.execute(this::outputEnded);
+            return;
+        }
+        ByteBuf piece = buf;
+        if (n < ForkMode.CHUNK / 2) {
+            // Small reads leave most of the buffer unused; copy them out so a slow client
+            // holding many pieces holds their bytes, not their capacity.
+            piece = exchange.alloc().directBuffer(n).writeBytes(buf);
+            buf.release();
+        }
+        ByteBuf output = piece;
+        loop.execute(() -> output(output));
+    }
+
+    private void output(ByteBuf piece) {
+        if (exchange.done()) {
+            // Nobody listens any more; keep reading to end-of-file so the pipe is closed by its reader.
+            piece.release();
+            mode.io.execute(this::readStdout);
+            return;
+        }
+        if (!exchange.responseStarted()) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, mode.config.contentType())
+                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            exchange.respond(head);
+        }
+        exchange.write(piece);
+        readerParked = true;
+        exchange.whenWritable(this::resumeReader);
+    }
+
+    private void resumeReader() {
+        if (readerParked) {
+            readerParked = false;
+            mode.io.execute(this::readStdout);
+        }
+    }
+
+    @Override
+    void finished(ExitStatus status) {
+        if (!status.success()) {
+            exchange.fail(HttpResponseStatus.INTERNAL_SERVER_ERROR, failure(status));
+        } else {
+            if (!exchange.responseStarted()) {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                head.headers()
+                        .set(HttpHeaderNames.CONTENT_TYPE, mode.config.contentType())
+                        .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                exchange.respond(head);
+            }
+            exchange.end();
+        }
+    }
+
+    @Override
+    void released() {
+        closeStdin();
+        resumeReader();
+    }
+}

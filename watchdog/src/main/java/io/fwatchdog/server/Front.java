@@ -1,0 +1,71 @@
+package io.fwatchdog.server;
+
+import io.fwatchdog.config.Config;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * State shared by every connection of the front: configuration, the mode, admission,
+ * health, and the bookkeeping that lets shutdown wait for in-flight requests.
+ */
+final class Front {
+    final Config config;
+    final Mode mode;
+    final Admission admission;
+    final Health health;
+    final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
+    private volatile boolean closing;
+    private int inflight;
+
+    Front(Config config, Mode mode, Health health) {
+        this.config = config;
+        this.mode = mode;
+        this.health = health;
+        this.admission = new Admission(config.maxInflight(), config.maxQueue(), config.execTimeout());
+    }
+
+    /** True when the function can take requests: health's answer. */
+    boolean healthy() {
+        return health.accepting() && mode.ready();
+    }
+
+    /** The listener is closed: connections finish what they serve and new requests get 503. */
+    void startClosing() {
+        closing = true;
+        connections.forEach(channel -> channel.pipeline().fireUserEventTriggered(FrontHandler.DRAIN));
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    synchronized void exchangeStarted() {
+        inflight++;
+    }
+
+    synchronized void exchangeEnded() {
+        if (--inflight == 0) {
+            notifyAll();
+        }
+    }
+
+    synchronized int inflight() {
+        return inflight;
+    }
+
+    /** Waits until no exchange is in flight or {@code budget} runs out; true when drained. */
+    synchronized boolean awaitDrained(Duration budget) throws InterruptedException {
+        long deadline = System.nanoTime() + budget.toNanos();
+        while (inflight > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+}

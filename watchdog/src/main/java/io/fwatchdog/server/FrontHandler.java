@@ -1,0 +1,545 @@
+package io.fwatchdog.server;
+
+import io.fwatchdog.log.Log;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP front of one connection: answers the reserved endpoints, admits requests for the
+ * function and hands them to the mode, enforces the timeouts, and writes the access log.
+ *
+ * <p>Reads are pulled: auto-read is off and a {@code FlowControlHandler} upstream delivers one
+ * message per {@code read()}. Between requests the handler reads the next request; during a
+ * request the mode pulls body pieces as fast as the function takes them. Requests on one
+ * connection are served one at a time, so pipelined requests simply wait their turn.
+ */
+final class FrontHandler extends ChannelInboundHandlerAdapter {
+
+    /** User event: the watchdog is draining; close when idle, and after the current request. */
+    static final Object DRAIN = new Object();
+
+    private static final String HEALTH = "/_/health";
+    private static final String READY = "/_/ready";
+
+    private final Front front;
+    private ChannelHandlerContext ctx;
+    private FunctionExchange current;
+    /** Skipping the (empty) remainder of a request answered without reading its body. */
+    private boolean discarding;
+    private boolean closeWhenIdle;
+    private ScheduledFuture<?> readTimer;
+
+    FrontHandler(Front front) {
+        this.front = front;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        front.connections.add(ctx.channel());
+        if (front.closing()) {
+            ctx.close();
+            return;
+        }
+        awaitNextRequest();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            onRequest(request);
+            // A request the decoder could not parse arrives as one full message: its content
+            // (if any) was handled with the rejection.
+            if (msg instanceof HttpContent) {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (msg instanceof HttpContent content) {
+            onContent(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            rejectMalformed(request.decoderResult().cause());
+            return;
+        }
+        cancelReadTimer();
+        armReadTimer();
+        String path = pathOf(request.uri());
+        if (path.equals(HEALTH) || path.equals(READY)) {
+            answerProbe(request, path.equals(READY));
+            return;
+        }
+        if (front.closing()) {
+            answerSimple(request, Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "the watchdog is shutting down and takes no new requests"), true);
+            return;
+        }
+        FunctionExchange exchange = new FunctionExchange(request);
+        current = exchange;
+        exchange.admit();
+    }
+
+    private void onContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(content);
+            rejectMalformed(content.decoderResult().cause());
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            cancelReadTimer();
+        }
+        if (current != null && !current.done) {
+            current.deliver(content);
+            return;
+        }
+        ReferenceCountUtil.release(content);
+        if (discarding && last) {
+            discarding = false;
+            awaitNextRequest();
+        } else if (discarding) {
+            ctx.read();
+        }
+    }
+
+    /** Malformed input never reaches the function: 400 (431, 414 for sizes) and close. */
+    private void rejectMalformed(Throwable cause) {
+        HttpResponseStatus status;
+        String message;
+        if (cause instanceof TooLongHttpHeaderException) {
+            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            message = "request headers exceed max_header_size (" + front.config.maxHeaderSize() + " bytes)";
+        } else if (cause instanceof TooLongHttpLineException) {
+            status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+            message = "request line too long";
+        } else if (cause instanceof TooLongFrameException) {
+            status = HttpResponseStatus.BAD_REQUEST;
+            message = "malformed request: " + cause.getMessage();
+        } else {
+            status = HttpResponseStatus.BAD_REQUEST;
+            message = "malformed request: " + (cause == null ? "unparsable" : cause.getMessage());
+        }
+        if (current != null && !current.done) {
+            current.abort(status, message);
+            ctx.close();
+            return;
+        }
+        FullHttpResponse response = Responses.plain(ctx.alloc(), status, message);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        cancelReadTimer();
+    }
+
+    private void answerProbe(HttpRequest request, boolean readiness) {
+        HttpMethod method = request.method();
+        FullHttpResponse response;
+        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+            response = Responses.plain(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    method + " is not allowed on " + (readiness ? READY : HEALTH) + "; use GET or HEAD");
+            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        } else if (!front.healthy()) {
+            response = Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    front.health.draining() ? "shutting down" : "function not ready");
+        } else if (readiness && front.admission.saturated()) {
+            response = Responses.plain(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
+                    "busy: max_inflight (" + front.config.maxInflight() + ") requests in flight");
+        } else {
+            response = Responses.plain(ctx.alloc(), HttpResponseStatus.OK, "OK");
+            response.headers().remove(Responses.INTERNAL_HEADER);
+        }
+        answerSimple(request, response, false);
+    }
+
+    /** Answers without involving the function; the request body, if any, is not read. */
+    private void answerSimple(HttpRequest request, FullHttpResponse response, boolean close) {
+        boolean keepAlive = !close && !closeWhenIdle && HttpUtil.isKeepAlive(request) && !hasBody(request);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        if (!keepAlive) {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            cancelReadTimer();
+            return;
+        }
+        ctx.writeAndFlush(response);
+        discarding = true;
+        ctx.read();
+    }
+
+    private void awaitNextRequest() {
+        if (closeWhenIdle) {
+            ctx.close();
+            return;
+        }
+        armReadTimer();
+        ctx.read();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            closeWhenIdle = true;
+            if (current == null && !discarding) {
+                ctx.close();
+            }
+            return;
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && current != null) {
+            current.runWritableTask();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelReadTimer();
+        if (current != null && !current.done) {
+            current.abort(null, "client closed the connection");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof java.io.IOException)) {
+            Log.error("connection " + ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+
+    private void armReadTimer() {
+        if (readTimer != null) {
+            return;
+        }
+        long nanos = front.config.readTimeout().toNanos();
+        if (nanos > 0) {
+            readTimer = ctx.executor().schedule(this::readTimedOut, nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void cancelReadTimer() {
+        if (readTimer != null) {
+            readTimer.cancel(false);
+            readTimer = null;
+        }
+    }
+
+    private void readTimedOut() {
+        readTimer = null;
+        if (current != null && !current.done && !current.bodyComplete) {
+            current.abort(HttpResponseStatus.REQUEST_TIMEOUT, "request not received within read_timeout ("
+                    + Responses.duration(front.config.readTimeout()) + ")");
+            ctx.close();
+        } else if (current == null) {
+            ctx.close();
+        }
+    }
+
+    private static boolean hasBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+
+    /** One request for the function, from arrival to the end of its response. */
+    final class FunctionExchange implements Exchange {
+        private final HttpRequest request;
+        private final String callId;
+        private final long startNanos = System.nanoTime();
+        private final boolean head;
+        private Call call;
+        private Runnable withdraw;
+        private boolean admitted;
+        private boolean started;
+        private boolean done;
+        private boolean bodyComplete;
+        private boolean closeAfter;
+        private int status;
+        private long bytes;
+        private Runnable writableTask;
+        private ScheduledFuture<?> execTimer;
+        private ScheduledFuture<?> writeTimer;
+
+        FunctionExchange(HttpRequest request) {
+            this.request = request;
+            this.head = request.method().equals(HttpMethod.HEAD);
+            String id = request.headers().get(Responses.CALL_ID);
+            if (id == null || id.isEmpty()) {
+                id = UUID.randomUUID().toString();
+                request.headers().set(Responses.CALL_ID, id);
+            }
+            this.callId = id;
+            front.exchangeStarted();
+        }
+
+        void admit() {
+            withdraw = front.admission.request(ctx.executor(), new Admission.Listener() {
+                @Override
+                public void admitted() {
+                    withdraw = null;
+                    if (done) {
+                        front.admission.release();
+                        return;
+                    }
+                    admitted = true;
+                    if (front.config.hasExecTimeout()) {
+                        execTimer = ctx.executor().schedule(() -> {
+                            if (!done && call != null) {
+                                call.onTimeout();
+                            }
+                        }, front.config.execTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                    }
+                    call = front.mode.open(FunctionExchange.this);
+                }
+
+                @Override
+                public void rejected(Admission.Rejection reason) {
+                    withdraw = null;
+                    if (reason == Admission.Rejection.FULL) {
+                        fail(HttpResponseStatus.TOO_MANY_REQUESTS,
+                                "Concurrent request limit exceeded. Max concurrent requests: " + front.config.maxInflight());
+                    } else {
+                        fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no free slot within exec_timeout ("
+                                + Responses.duration(front.config.execTimeout()) + "): max_inflight="
+                                + front.config.maxInflight() + ", max_queue=" + front.config.maxQueue());
+                    }
+                }
+            });
+        }
+
+        void deliver(HttpContent content) {
+            if (content instanceof LastHttpContent) {
+                bodyComplete = true;
+            }
+            if (call == null) {
+                ReferenceCountUtil.release(content);
+                return;
+            }
+            call.onBody(content);
+        }
+
+        @Override
+        public HttpRequest request() {
+            return request;
+        }
+
+        @Override
+        public String callId() {
+            return callId;
+        }
+
+        @Override
+        public EventLoop eventLoop() {
+            return ctx.channel().eventLoop();
+        }
+
+        @Override
+        public ByteBufAllocator alloc() {
+            return ctx.alloc();
+        }
+
+        @Override
+        public void requestBody() {
+            if (!done && !bodyComplete) {
+                ctx.read();
+            }
+        }
+
+        @Override
+        public boolean bodyComplete() {
+            return bodyComplete;
+        }
+
+        @Override
+        public void respond(HttpResponse response) {
+            if (done || started) {
+                throw new IllegalStateException("response already started");
+            }
+            started = true;
+            status = response.status().code();
+            response.headers().set(Responses.CALL_ID, callId);
+            if (!HttpUtil.isKeepAlive(request) || closeWhenIdle) {
+                closeAfter = true;
+            }
+            if (closeAfter) {
+                HttpUtil.setKeepAlive(response, false);
+            }
+            ctx.write(response);
+            long writeNanos = front.config.writeTimeout().toNanos();
+            if (writeNanos > 0) {
+                writeTimer = ctx.executor().schedule(() -> abort(null,
+                        "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")"),
+                        writeNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void write(ByteBuf content) {
+            if (done || !started || head) {
+                content.release();
+                return;
+            }
+            bytes += content.readableBytes();
+            ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
+        }
+
+        @Override
+        public void whenWritable(Runnable task) {
+            if (done) {
+                return;
+            }
+            if (ctx.channel().isWritable()) {
+                task.run();
+            } else {
+                writableTask = task;
+            }
+        }
+
+        void runWritableTask() {
+            Runnable task = writableTask;
+            writableTask = null;
+            if (task != null && !done) {
+                task.run();
+            }
+        }
+
+        @Override
+        public void end() {
+            if (done) {
+                return;
+            }
+            if (!started) {
+                throw new IllegalStateException("end() before respond()");
+            }
+            finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        }
+
+        @Override
+        public void fail(HttpResponseStatus failure, String message) {
+            if (done) {
+                return;
+            }
+            if (started) {
+                Log.warn(request.method() + " " + request.uri() + ": response cut after it started: " + message);
+                closeAfter = true;
+                finish(ctx.close());
+                return;
+            }
+            Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
+            FullHttpResponse response = Responses.plain(ctx.alloc(), failure, message);
+            response.headers().set(Responses.CALL_ID, callId);
+            status = failure.code();
+            started = true;
+            if (!bodyComplete && hasBody(request) || !HttpUtil.isKeepAlive(request) || closeWhenIdle) {
+                closeAfter = true;
+            }
+            HttpUtil.setKeepAlive(response, !closeAfter);
+            bytes = response.content().readableBytes();
+            finish(ctx.writeAndFlush(response));
+        }
+
+        /** Ends the exchange from the front's side: the call is cancelled first. */
+        void abort(HttpResponseStatus failure, String message) {
+            if (done) {
+                return;
+            }
+            if (call != null) {
+                call.cancel();
+            }
+            if (failure == null) {
+                if (!started) {
+                    status = 499;
+                }
+                closeAfter = true;
+                Log.info(request.method() + " " + request.uri() + ": " + message);
+                finish(ctx.close());
+            } else {
+                fail(failure, message);
+            }
+        }
+
+        private void finish(io.netty.channel.ChannelFuture lastWrite) {
+            done = true;
+            writableTask = null;
+            if (execTimer != null) {
+                execTimer.cancel(false);
+            }
+            if (writeTimer != null) {
+                writeTimer.cancel(false);
+            }
+            if (withdraw != null) {
+                withdraw.run();
+                withdraw = null;
+            }
+            if (admitted) {
+                front.admission.release();
+            }
+            front.exchangeEnded();
+            accessLog();
+            current = null;
+            if (!closeAfter && !bodyComplete && hasBody(request)) {
+                closeAfter = true;
+            }
+            if (closeAfter) {
+                cancelReadTimer();
+                lastWrite.addListener(ChannelFutureListener.CLOSE);
+            } else if (!bodyComplete) {
+                discarding = true;
+                ctx.read();
+            } else {
+                awaitNextRequest();
+            }
+        }
+
+        private void accessLog() {
+            String agent = request.headers().get(HttpHeaderNames.USER_AGENT);
+            if (agent != null && agent.startsWith("kube-probe")) {
+                return;
+            }
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            StringBuilder line = new StringBuilder(96)
+                    .append(request.method()).append(' ').append(request.uri())
+                    .append(" - ").append(status)
+                    .append(" - ContentLength: ").append(bytes).append("B (")
+                    .append(String.format("%.4f", seconds)).append("s)");
+            if (front.config.logCallId()) {
+                line.append(" call_id=").append(callId);
+            }
+            Log.info(line.toString());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.fwatchdog.server;
+
+import io.fwatchdog.log.Log;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Whether the watchdog should receive traffic, as the orchestrator sees it: the lock file
+ * and the answer of {@code /_/health}. Healthy means accepting requests and the mode ready.
+ */
+final class Health {
+    private final Optional<Path> lockFile;
+    private volatile boolean accepting;
+    private volatile boolean draining;
+
+    /** @param lockFile where to write the lock file; empty with {@code suppress_lock} */
+    Health(Optional<Path> lockFile) {
+        this.lockFile = lockFile;
+    }
+
+    /**
+     * The listener is bound and the mode is ready: write the lock file and report healthy.
+     *
+     * @throws UncheckedIOException when the lock file cannot be written
+     */
+    void markAccepting() {
+        lockFile.ifPresent(path -> {
+            try {
+                Files.createDirectories(path.getParent());
+                Files.write(path, new byte[0]);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the lock file " + path + " (" + e.getMessage()
+                        + "); set suppress_lock=true to run without it", e);
+            }
+        });
+        accepting = true;
+    }
+
+    /** Shutdown has begun: the lock file goes and health fails from now on. */
+    void markDraining() {
+        draining = true;
+        accepting = false;
+        lockFile.ifPresent(path -> {
+            try {
+                Files.deleteIfExists(path);
+            } catch (NoSuchFileException ignored) {
+                // already gone
+            } catch (IOException e) {
+                Log.warn("cannot remove the lock file " + path + ": " + e.getMessage());
+            }
+        });
+    }
+
+    boolean accepting() {
+        return accepting;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+}

@@ -1,0 +1,26 @@
+package io.fwatchdog.server;
+
+/**
+ * What a watchdog mode does with requests for the function. One implementation per mode,
+ * chosen once at start-up; the front owns HTTP, admission, timeouts and the access log.
+ */
+public interface Mode extends AutoCloseable {
+
+    /**
+     * Starts serving one admitted request. Called on the exchange's event loop; must not block.
+     * The returned call receives the request body as the mode asks for it.
+     */
+    Call open(Exchange exchange);
+
+    /** True while the function can take requests (health and readiness report it). */
+    default boolean ready() {
+        return true;
+    }
+
+    /**
+     * Ends every function process the mode still runs: SIGTERM, a grace period, SIGKILL.
+     * Called at shutdown once in-flight requests have drained or their budget ran out.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,38 @@
+package io.fwatchdog.server;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+/** Responses the watchdog makes itself: short plain text that says what happened and why. */
+final class Responses {
+    static final AsciiString INTERNAL_HEADER = AsciiString.cached("X-OpenFaaS-Internal");
+    static final AsciiString INTERNAL_VALUE = AsciiString.cached("fwatchdog");
+    static final AsciiString CALL_ID = AsciiString.cached("X-Call-Id");
+
+    private Responses() {}
+
+    static FullHttpResponse plain(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                ByteBufUtil.writeUtf8(alloc, message.endsWith("\n") ? message : message + "\n"));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
+                .set(INTERNAL_HEADER, INTERNAL_VALUE);
+        return response;
+    }
+
+    /** A duration as the settings are written, for messages: {@code 30s}, {@code 500ms}. */
+    static String duration(java.time.Duration d) {
+        if (d.toMillis() % 1000 != 0) {
+            return d.toMillis() + "ms";
+        }
+        return d.toSeconds() + "s";
+    }
+}

@@ -1,0 +1,138 @@
+package io.fwatchdog.server;
+
+import static io.fwatchdog.testing.WatchdogFixture.function;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fwatchdog.config.Config;
+import io.fwatchdog.testing.Processes;
+import io.fwatchdog.testing.RawConnection;
+import io.fwatchdog.testing.WatchdogFixture;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ShutdownTest {
+
+    @Test
+    void writesTheLockFileOnceListeningAndRemovesItAtShutdown() throws Exception {
+        try (var w = WatchdogFixture.start(Map.of("fprocess", "cat"))) {
+            Path lock = w.tmp.resolve(".lock");
+            assertThat(lock).exists();
+
+            w.watchdog.shutdown();
+            w.watchdog.awaitTermination();
+
+            assertThat(lock).doesNotExist();
+        }
+    }
+
+    @Test
+    void suppressLockLeavesNoFileButHealthStillWorks() throws Exception {
+        try (var w = WatchdogFixture.start(Map.of("fprocess", "cat", "suppress_lock", "true"))) {
+            assertThat(w.tmp.resolve(".lock")).doesNotExist();
+            assertThat(w.get("/_/health").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void anUnwritableLockDirectoryIsAnErrorNamingSuppressLock() throws Exception {
+        Path file = Files.createTempFile("not-a-directory", "");
+        Map<String, String> env = new HashMap<>(Map.of("fprocess", "cat", "port", "0", "metrics_port", "0",
+                "TMPDIR", file.toString(), "PATH", System.getenv("PATH")));
+
+        assertThatThrownBy(() -> Watchdog.start(Config.parse(env)))
+                .isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("suppress_lock");
+    }
+
+    @Test
+    void aSlowRequestCompletesWhileHealthAlreadyFails() throws Exception {
+        try (var w = WatchdogFixture.start(Map.of("fprocess", "sh " + function("hold.sh"),
+                        "healthcheck_interval", "30s", "write_timeout", "30s"));
+                RawConnection slow = w.connect()) {
+            Path pid = w.tmp.resolve("slow.pid");
+            slow.send("POST / HTTP/1.1\r\nHost: x\r\nX-Pid-File: " + pid + "\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n");
+            Processes.awaitPid(pid);
+
+            w.watchdog.shutdown();
+            Processes.await(Duration.ofSeconds(10), () -> status(w, "/_/health") == 503);
+            assertThat(w.tmp.resolve(".lock")).doesNotExist();
+
+            slow.send("0\r\n\r\n");
+            RawConnection.Response response = slow.readResponse();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("released\n");
+        }
+    }
+
+    @Test
+    void drainsInFlightRequestsBeforeEndingAndExitsZero() throws Exception {
+        var w = WatchdogFixture.start(Map.of("fprocess", "sh " + function("hold.sh"), "write_timeout", "30s"));
+        try (RawConnection slow = w.connect()) {
+            Path pid = w.tmp.resolve("slow.pid");
+            slow.send("POST / HTTP/1.1\r\nHost: x\r\nX-Pid-File: " + pid + "\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n");
+            long function = Processes.awaitPid(pid);
+
+            w.watchdog.shutdown();
+            // The listener closes (healthcheck_interval is 0 here) but the function keeps running.
+            Processes.await(Duration.ofSeconds(10), () -> !accepts(w.port()));
+            assertThat(Processes.exists(function)).isTrue();
+
+            slow.send("0\r\n\r\n");
+            assertThat(slow.readResponse().text()).isEqualTo("released\n");
+            assertThat(w.watchdog.awaitTermination()).isZero();
+        } finally {
+            w.close();
+        }
+    }
+
+    @Test
+    void sigtermDrainsAndExitsZeroAsARealProcess() throws Exception {
+        Path tmp = Files.createTempDirectory("fwatchdog-sigterm");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder builder = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.fwatchdog.Main", "--port", "0", "--", "cat"))
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("out.log").toFile());
+        builder.environment().put("TMPDIR", tmp.toString());
+        builder.environment().put("metrics_port", "0");
+        builder.environment().put("healthcheck_interval", "0");
+        Process process = builder.start();
+        try {
+            Processes.await(Duration.ofSeconds(30), () -> Files.exists(tmp.resolve(".lock")));
+
+            process.destroy(); // SIGTERM
+
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isZero();
+            assertThat(tmp.resolve(".lock")).doesNotExist();
+            assertThat(Files.readString(tmp.resolve("out.log"), StandardCharsets.UTF_8)).contains("shutdown complete");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static int status(WatchdogFixture w, String path) {
+        try {
+            return w.get(path).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}
