@@ -70,6 +70,27 @@ public record Config(
         return ConfigParser.parse(env);
     }
 
+    /**
+     * Like {@link #parse(Map)}, with the function command given as words (the command line's
+     * {@code -- command args...}) in place of {@code fprocess}. The words are used verbatim, not
+     * split again; the executable is still looked up on the map's {@code PATH}.
+     *
+     * @param commandOverride empty for none
+     * @throws ConfigException naming each offending variable, its value and what was expected
+     */
+    public static Config parse(Map<String, String> env, List<String> commandOverride) throws ConfigException {
+        return ConfigParser.parse(env, commandOverride);
+    }
+
+    /**
+     * The lock file's path, {@code $TMPDIR/.lock} ({@code /tmp/.lock} when TMPDIR is unset or
+     * empty). Separate from {@link #parse} so a health check can find it without a valid configuration.
+     */
+    public static Path lockFile(Map<String, String> env) {
+        var tmpdir = env.get("TMPDIR");
+        return Path.of(tmpdir == null || tmpdir.isEmpty() ? "/tmp" : tmpdir, ".lock");
+    }
+
     /** True when {@code exec_timeout} bounds function calls. */
     public boolean hasExecTimeout() {
         return !execTimeout.isZero();

@@ -1,0 +1,332 @@
+package io.fwatchdog.process;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+
+/**
+ * The glibc calls the native launcher needs, bound once through the foreign function API
+ * (no JNI). Loading this class fails when a required symbol is missing, which is how
+ * {@link ProcessLauncher#create()} detects that the platform is not Linux/glibc.
+ *
+ * <p>Calls that report through {@code errno} capture it into a per-thread segment: the value
+ * in the C library's thread-local would be gone by the time Java code could read it.
+ */
+final class LibC {
+    static final int EINTR = 4;
+    static final int ECHILD = 10;
+    static final int ESRCH = 3;
+    static final int EPIPE = 32;
+    static final int EAGAIN = 11;
+
+    static final int SIGKILL = 9;
+    static final int SIGTERM = 15;
+
+    static final int O_CLOEXEC = 0x80000;
+    static final int WNOHANG = 1;
+    static final int F_SETPIPE_SZ = 1031;
+    static final int PR_SET_CHILD_SUBREAPER = 36;
+
+    static final short POSIX_SPAWN_SETPGROUP = 0x02;
+    static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+
+    /**
+     * {@code posix_spawn_file_actions_t} (80 bytes on x86-64 glibc) and
+     * {@code posix_spawnattr_t} (336 bytes) are opaque; allocating more than glibc uses on any
+     * architecture keeps us independent of their layout.
+     */
+    static final long SPAWN_STRUCT_BYTES = 512;
+    /** {@code sigset_t} is 1024 bits in glibc. */
+    static final long SIGSET_BYTES = 128;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    /** One errno slot per thread, freed with the thread. */
+    private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private static final MethodHandle POSIX_SPAWN = bind("posix_spawn",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    private static final MethodHandle FA_INIT = bind("posix_spawn_file_actions_init",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle FA_DESTROY = bind("posix_spawn_file_actions_destroy",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle FA_ADDDUP2 = bind("posix_spawn_file_actions_adddup2",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    /** glibc 2.34 and later; without it the child relies on every JVM descriptor being CLOEXEC. */
+    private static final Optional<MethodHandle> FA_ADDCLOSEFROM =
+            LINKER.defaultLookup().find("posix_spawn_file_actions_addclosefrom_np")
+                    .map(symbol -> LINKER.downcallHandle(symbol,
+                            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)));
+    private static final MethodHandle ATTR_INIT = bind("posix_spawnattr_init",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle ATTR_DESTROY = bind("posix_spawnattr_destroy",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle ATTR_SETFLAGS = bind("posix_spawnattr_setflags",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+    private static final MethodHandle ATTR_SETPGROUP = bind("posix_spawnattr_setpgroup",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle ATTR_SETSIGMASK = bind("posix_spawnattr_setsigmask",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle ATTR_SETSIGDEFAULT = bind("posix_spawnattr_setsigdefault",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SIGEMPTYSET = bind("sigemptyset",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle SIGFILLSET = bind("sigfillset",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle PIPE2 = bind("pipe2",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle CLOSE = bind("close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle READ = bind("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle WRITE = bind("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle FCNTL_INT = bind("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle WAITPID = bind("waitpid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle KILL = bind("kill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle PRCTL = bind("prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle STRERROR = bind("strerror",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private LibC() {}
+
+    private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol = LINKER.defaultLookup().find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    /** Forces binding of every handle; throws when the platform lacks one. */
+    static void ensureAvailable() {}
+
+    static boolean hasCloseFrom() {
+        return FA_ADDCLOSEFROM.isPresent();
+    }
+
+    static int errno() {
+        return (int) ERRNO.get(ERRNO_SLOT.get(), 0L);
+    }
+
+    // The methods below return the C result; a negative result means "look at errno()".
+    // invokeExact needs exact static types, hence the casts.
+
+    static int posixSpawn(MemorySegment pid, MemorySegment path, MemorySegment fileActions,
+            MemorySegment attr, MemorySegment argv, MemorySegment envp) {
+        try {
+            return (int) POSIX_SPAWN.invokeExact(pid, path, fileActions, attr, argv, envp);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int fileActionsInit(MemorySegment fa) {
+        try {
+            return (int) FA_INIT.invokeExact(fa);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int fileActionsDestroy(MemorySegment fa) {
+        try {
+            return (int) FA_DESTROY.invokeExact(fa);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int fileActionsAddDup2(MemorySegment fa, int fd, int newFd) {
+        try {
+            return (int) FA_ADDDUP2.invokeExact(fa, fd, newFd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int fileActionsAddCloseFrom(MemorySegment fa, int from) {
+        try {
+            return (int) FA_ADDCLOSEFROM.orElseThrow().invokeExact(fa, from);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrInit(MemorySegment attr) {
+        try {
+            return (int) ATTR_INIT.invokeExact(attr);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrDestroy(MemorySegment attr) {
+        try {
+            return (int) ATTR_DESTROY.invokeExact(attr);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrSetFlags(MemorySegment attr, short flags) {
+        try {
+            return (int) ATTR_SETFLAGS.invokeExact(attr, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrSetPgroup(MemorySegment attr, int pgroup) {
+        try {
+            return (int) ATTR_SETPGROUP.invokeExact(attr, pgroup);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrSetSigmask(MemorySegment attr, MemorySegment sigset) {
+        try {
+            return (int) ATTR_SETSIGMASK.invokeExact(attr, sigset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int spawnAttrSetSigdefault(MemorySegment attr, MemorySegment sigset) {
+        try {
+            return (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int sigemptyset(MemorySegment sigset) {
+        try {
+            return (int) SIGEMPTYSET.invokeExact(sigset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int sigfillset(MemorySegment sigset) {
+        try {
+            return (int) SIGFILLSET.invokeExact(sigset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int pipe2(MemorySegment fds, int flags) {
+        try {
+            return (int) PIPE2.invokeExact(ERRNO_SLOT.get(), fds, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int close(int fd) {
+        try {
+            return (int) CLOSE.invokeExact(ERRNO_SLOT.get(), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long read(int fd, MemorySegment buffer, long count) {
+        try {
+            return (long) READ.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long write(int fd, MemorySegment buffer, long count) {
+        try {
+            return (long) WRITE.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int fcntl(int fd, int command, int argument) {
+        try {
+            return (int) FCNTL_INT.invokeExact(ERRNO_SLOT.get(), fd, command, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int waitpid(int pid, MemorySegment status, int options) {
+        try {
+            return (int) WAITPID.invokeExact(ERRNO_SLOT.get(), pid, status, options);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int kill(int pid, int signal) {
+        try {
+            return (int) KILL.invokeExact(ERRNO_SLOT.get(), pid, signal);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int prctl(int option, long argument) {
+        try {
+            return (int) PRCTL.invokeExact(ERRNO_SLOT.get(), option, argument, 0L, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The C library's message for an error number, e.g. "No such file or directory". */
+    static String strerror(int errno) {
+        try {
+            MemorySegment message = (MemorySegment) STRERROR.invokeExact(errno);
+            // A NUL-terminated static string; its length is unknown to the binding.
+            return message.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** An IOException naming what failed and the C library's reason. */
+    static IOException error(String what, int errno) {
+        return new IOException(what + ": " + strerror(errno));
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        // Downcalls declare no checked exceptions; anything else is a binding bug.
+        throw new IllegalStateException(t);
+    }
+}

@@ -1,0 +1,102 @@
+package io.fwatchdog.process;
+
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A process started by {@link LinuxSpawner}, leading its own process group.
+ *
+ * <p>Signals go to the whole group by number. The number is safe to use while the leader is
+ * unreaped (its pid pins it), and after that only while the group is known to have members:
+ * once the spawner sees it empty, {@link #groupGone()} stops all signalling, because the
+ * number may then be handed to a new process.
+ */
+final class LinuxProcess implements FunctionProcess {
+    private final int pid;
+    private final LinuxSpawner spawner;
+    private final PipeChannel stdin;
+    private final PipeChannel stdout;
+    private final PipeChannel stderr;
+    /** Completed on a reaper thread: dependent stages must not block. */
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final AtomicBoolean terminating = new AtomicBoolean();
+    private volatile boolean groupGone;
+
+    LinuxProcess(int pid, LinuxSpawner spawner, PipeChannel stdin, PipeChannel stdout, PipeChannel stderr) {
+        this.pid = pid;
+        this.spawner = spawner;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public WritableByteChannel stdin() {
+        return stdin;
+    }
+
+    @Override
+    public ReadableByteChannel stdout() {
+        return stdout;
+    }
+
+    @Override
+    public ReadableByteChannel stderr() {
+        return stderr;
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    @Override
+    public void terminate(Duration grace) {
+        if (!terminating.compareAndSet(false, true)) {
+            return;
+        }
+        signalGroup(LibC.SIGTERM);
+        spawner.schedule(() -> {
+            if (!groupGone && LinuxSpawner.groupExists(pid)) {
+                signalGroup(LibC.SIGKILL);
+            }
+        }, grace);
+    }
+
+    @Override
+    public void kill() {
+        signalGroup(LibC.SIGKILL);
+    }
+
+    private void signalGroup(int signal) {
+        if (!groupGone) {
+            LibC.kill(-pid, signal); // ESRCH: the group ended meanwhile, which is what we want
+        }
+    }
+
+    void exited(ExitStatus status) {
+        exit.complete(status);
+    }
+
+    void lost(IOException cause) {
+        exit.completeExceptionally(cause);
+    }
+
+    void groupGone() {
+        groupGone = true;
+    }
+
+    @Override
+    public String toString() {
+        return "process " + pid;
+    }
+}

@@ -1,0 +1,69 @@
+package io.fwatchdog.process;
+
+import io.fwatchdog.log.Log;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts function processes, one per request in the fork modes, so starting is kept to a
+ * handful of system calls. On Linux with glibc it uses {@code posix_spawn} through the foreign
+ * function API (process groups, a child subreaper, only descriptors 0-2 inherited); elsewhere it
+ * falls back to the JDK's process API and says so once in the log.
+ *
+ * <p>Thread-safe. Processes' pipes are blocking channels to be used on platform threads.
+ */
+public final class ProcessLauncher implements AutoCloseable {
+    private final Spawner spawner;
+
+    private ProcessLauncher(Spawner spawner) {
+        this.spawner = spawner;
+    }
+
+    /** The native launcher when the platform has it, else the JDK fallback. */
+    public static ProcessLauncher create() {
+        Spawner spawner;
+        try {
+            spawner = System.getProperty("os.name", "").startsWith("Linux") ? new LinuxSpawner() : null;
+        } catch (LinkageError | RuntimeException e) {
+            // Missing libc symbols, or native access denied to this module.
+            Log.warn("native process launcher unavailable: " + e);
+            spawner = null;
+        }
+        if (spawner == null) {
+            Log.warn("using the JDK process API: no process groups and no subreaping, "
+                    + "so descendants of functions may outlive them");
+            spawner = new JdkSpawner();
+        }
+        return new ProcessLauncher(spawner);
+    }
+
+    /** The JDK fallback regardless of platform (tests compare the two). */
+    static ProcessLauncher jdk() {
+        return new ProcessLauncher(new JdkSpawner());
+    }
+
+    /**
+     * Starts {@code executable} (an absolute path: no PATH search per request).
+     *
+     * @param argv        the argument vector; argv[0] is the command's first word as written
+     * @param environment the complete environment of the child, nothing else is inherited
+     * @throws IOException when the process cannot be started, e.g. the executable is missing
+     */
+    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
+            throws IOException {
+        return spawner.start(executable, argv, environment);
+    }
+
+    /** Processes started whose exit has not been collected yet. */
+    public int liveProcesses() {
+        return spawner.liveProcesses();
+    }
+
+    /** Stops helper threads; call after the processes have been ended. */
+    @Override
+    public void close() {
+        spawner.close();
+    }
+}

@@ -1,0 +1,18 @@
+package io.fwatchdog.process;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** The two ways of starting processes behind {@link ProcessLauncher}: native Linux, or the JDK's. */
+interface Spawner extends AutoCloseable {
+
+    FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
+            throws IOException;
+
+    int liveProcesses();
+
+    @Override
+    void close();
+}

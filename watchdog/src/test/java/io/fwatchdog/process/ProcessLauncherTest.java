@@ -1,0 +1,291 @@
+package io.fwatchdog.process;
+
+import static io.fwatchdog.process.Processes.DEADLINE;
+import static io.fwatchdog.process.Processes.ENV;
+import static io.fwatchdog.process.Processes.await;
+import static io.fwatchdog.process.Processes.readAll;
+import static io.fwatchdog.process.Processes.readLine;
+import static io.fwatchdog.process.Processes.readString;
+import static io.fwatchdog.process.Processes.reaped;
+import static io.fwatchdog.process.Processes.stat;
+import static io.fwatchdog.process.Processes.which;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ProcessLauncherTest {
+    private static final Path SH = which("sh");
+    private static final Path CAT = which("cat");
+    private static final Path ENV_COMMAND = which("env");
+
+    private static ProcessLauncher launcher;
+    private final List<FunctionProcess> started = new ArrayList<>();
+
+    @BeforeAll
+    static void createLauncher() {
+        launcher = ProcessLauncher.create();
+    }
+
+    @AfterAll
+    static void closeLauncher() {
+        launcher.close();
+    }
+
+    @AfterEach
+    void endEveryProcess() throws Exception {
+        for (FunctionProcess process : started) {
+            process.kill();
+            process.onExit().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            for (var channel : List.of(process.stdin(), process.stdout(), process.stderr())) {
+                channel.close();
+            }
+        }
+        assertThat(launcher.liveProcesses()).isZero();
+    }
+
+    private FunctionProcess start(Path executable, String... argv) throws IOException {
+        return start(executable, ENV, argv);
+    }
+
+    private FunctionProcess start(Path executable, Map<String, String> env, String... argv) throws IOException {
+        FunctionProcess process = launcher.start(executable, List.of(argv), env);
+        started.add(process);
+        return process;
+    }
+
+    private FunctionProcess sh(String script) throws IOException {
+        return start(SH, "sh", "-c", script);
+    }
+
+    private static ExitStatus exitOf(FunctionProcess process) throws Exception {
+        return process.onExit().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void roundTripsBytesThroughCat() throws Exception {
+        FunctionProcess cat = start(CAT, "cat");
+
+        cat.stdin().write(ByteBuffer.wrap("hello\n".getBytes(UTF_8)));
+        cat.stdin().close();
+
+        assertThat(readString(cat.stdout())).isEqualTo("hello\n");
+        assertThat(exitOf(cat)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    @Test
+    void streams64MiBThroughCatWhileWritingAndReadingConcurrently() throws Exception {
+        FunctionProcess cat = start(CAT, "cat");
+        long total = 64L << 20;
+
+        CompletableFuture<Long> written = onPlatformThread(() -> {
+            CRC32 crc = new CRC32();
+            SplittableRandom random = new SplittableRandom(42);
+            byte[] chunk = new byte[100_000]; // heap buffer: goes through the bounce segment
+            for (long sent = 0; sent < total; ) {
+                int n = (int) Math.min(chunk.length, total - sent);
+                random.nextBytes(chunk);
+                crc.update(chunk, 0, n);
+                cat.stdin().write(ByteBuffer.wrap(chunk, 0, n));
+                sent += n;
+            }
+            cat.stdin().close();
+            return crc.getValue();
+        });
+        CompletableFuture<long[]> read = onPlatformThread(() -> {
+            CRC32 crc = new CRC32();
+            ByteBuffer buffer = ByteBuffer.allocateDirect(65536); // direct: read in place
+            long count = 0;
+            while (cat.stdout().read(buffer.clear()) >= 0) {
+                buffer.flip();
+                count += buffer.remaining();
+                crc.update(buffer);
+            }
+            return new long[] {count, crc.getValue()};
+        });
+
+        long[] received = read.get(60, TimeUnit.SECONDS);
+        assertThat(received[0]).isEqualTo(total);
+        assertThat(received[1]).isEqualTo(written.get(60, TimeUnit.SECONDS));
+        assertThat(exitOf(cat).success()).isTrue();
+    }
+
+    @Test
+    void reportsTheExitCode() throws Exception {
+        assertThat(exitOf(sh("exit 3"))).isEqualTo(ExitStatus.exited(3));
+    }
+
+    @Test
+    void reportsTheSignalThatKilledTheProcess() throws Exception {
+        assertThat(exitOf(sh("kill -9 $$"))).isEqualTo(ExitStatus.killed(9));
+    }
+
+    @Test
+    void passesExactlyTheGivenEnvironment() throws Exception {
+        FunctionProcess env = start(ENV_COMMAND, Map.of("GREETING", "héllo wörld", "EMPTY", ""), "env");
+
+        assertThat(readString(env.stdout()).lines()).containsExactlyInAnyOrder("GREETING=héllo wörld", "EMPTY=");
+        assertThat(exitOf(env).success()).isTrue();
+    }
+
+    @Test
+    void passesArgvZeroAsWritten() throws Exception {
+        FunctionProcess sh = start(SH, "my-function", "-c", "cat /proc/$$/cmdline");
+
+        assertThat(readString(sh.stdout())).startsWith("my-function\0-c\0");
+    }
+
+    @Test
+    void childInheritsOnlyStandardDescriptors() throws Exception {
+        FunctionProcess cat = start(CAT, "cat"); // blocks on stdin until we close it
+
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + cat.pid() + "/fd"))) {
+            assertThat(fds.map(fd -> fd.getFileName().toString())).containsExactlyInAnyOrder("0", "1", "2");
+        }
+    }
+
+    @Test
+    void childLeadsItsOwnProcessGroup() throws Exception {
+        FunctionProcess cat = start(CAT, "cat");
+
+        assertThat(stat(cat.pid()).get(2)).isEqualTo(Long.toString(cat.pid()));
+    }
+
+    @Test
+    void relaysStderrSeparately() throws Exception {
+        FunctionProcess sh = sh("echo out; echo err >&2");
+
+        assertThat(readString(sh.stderr())).isEqualTo("err\n");
+        assertThat(readString(sh.stdout())).isEqualTo("out\n");
+    }
+
+    @Test
+    void terminateKillsAndReapsAGrandchild() throws Exception {
+        FunctionProcess sh = sh("sleep 100 & echo $!; wait");
+        long grandchild = Long.parseLong(readLine(sh.stdout()));
+        assertThat(stat(grandchild).get(2)).isEqualTo(Long.toString(sh.pid()));
+
+        sh.terminate(Duration.ofMillis(100));
+
+        assertThat(exitOf(sh)).isEqualTo(ExitStatus.killed(15));
+        await("the grandchild is reaped", () -> reaped(grandchild));
+    }
+
+    @Test
+    void reapsAnOrphanedGrandchildThatOutlivesItsParent() throws Exception {
+        FunctionProcess sh = sh("sleep 0.3 & echo $!");
+        long orphan = Long.parseLong(readLine(sh.stdout()));
+
+        assertThat(exitOf(sh).success()).isTrue();
+        // Still running after its parent exited: re-parented to us, the subreaper, not to init.
+        if (!reaped(orphan)) {
+            try {
+                assertThat(stat(orphan).get(1)).isEqualTo(Long.toString(ProcessHandle.current().pid()));
+            } catch (IOException | UncheckedIOException vanished) {
+                // exited and was reaped between the two reads
+            }
+        }
+        await("the orphan is reaped", () -> reaped(orphan));
+    }
+
+    @Test
+    void terminateEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
+        FunctionProcess sh = sh("trap '' TERM; echo ready; sleep 100");
+        assertThat(readLine(sh.stdout())).isEqualTo("ready");
+
+        sh.terminate(Duration.ofMillis(200));
+
+        assertThat(exitOf(sh)).isEqualTo(ExitStatus.killed(9));
+    }
+
+    @Test
+    void killEndsTheProcessWithSigkill() throws Exception {
+        FunctionProcess cat = start(CAT, "cat");
+
+        cat.kill();
+        cat.kill();
+
+        assertThat(exitOf(cat)).isEqualTo(ExitStatus.killed(9));
+    }
+
+    @Test
+    void signallingAnExitedProcessIsHarmless() throws Exception {
+        FunctionProcess sh = sh("exit 0");
+        exitOf(sh);
+
+        sh.terminate(Duration.ZERO);
+        sh.kill();
+
+        assertThat(exitOf(sh)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    @Test
+    void writingToAnExitedProcessFailsWithBrokenPipe() throws Exception {
+        FunctionProcess sh = sh("exit 0");
+        exitOf(sh);
+
+        assertThatThrownBy(() -> sh.stdin().write(ByteBuffer.wrap(new byte[70_000])))
+                .isInstanceOf(IOException.class)
+                .hasMessage("Broken pipe");
+    }
+
+    @Test
+    void readingAClosedChannelFails() throws Exception {
+        FunctionProcess sh = sh("exit 0");
+        sh.stdout().close();
+        sh.stdout().close();
+
+        assertThat(sh.stdout().isOpen()).isFalse();
+        assertThatThrownBy(() -> sh.stdout().read(ByteBuffer.allocate(1))).isInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void startingAMissingExecutableFails() {
+        assertThatThrownBy(() -> launcher.start(Path.of("/no/such/function"), List.of("function"), ENV))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("/no/such/function")
+                .hasMessageContaining("No such file or directory");
+    }
+
+    @Test
+    void readsAllOfAnOutputLargerThanThePipe() throws Exception {
+        FunctionProcess sh = sh("head -c 3000000 /dev/zero");
+
+        assertThat(readAll(sh.stdout())).hasSize(3_000_000);
+    }
+
+    interface IoCallable<T> {
+        T call() throws Exception;
+    }
+
+    static <T> CompletableFuture<T> onPlatformThread(IoCallable<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                result.complete(task.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+}
