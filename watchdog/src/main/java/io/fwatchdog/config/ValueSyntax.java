@@ -21,6 +21,7 @@ final class ValueSyntax {
     private ValueSyntax() {}
 
     private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+    private static final Pattern SIGNED_DIGITS = Pattern.compile("-?[0-9]+");
     // One element of a Go duration such as "1.5h" in "1.5h30m". Longer units first so "ms" is not read as "m".
     private static final Pattern DURATION_ELEMENT = Pattern.compile("([0-9]*(?:\\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)");
     private static final Map<String, Long> NANOS_PER_UNIT = Map.of(
@@ -79,7 +80,7 @@ final class ValueSyntax {
 
     /** A decimal integer with an optional minus sign; empty when it does not fit in a long. */
     static OptionalLong integer(String text) {
-        if (!Pattern.matches("-?[0-9]+", text)) {
+        if (!SIGNED_DIGITS.matcher(text).matches()) {
             return OptionalLong.empty();
         }
         try {
