@@ -49,6 +49,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     /** Skipping the (empty) remainder of a request answered without reading its body. */
     private boolean discarding;
     private boolean closeWhenIdle;
+    /** A {@code read()} was asked for and no message has answered it yet. */
+    private boolean readWanted;
     private ScheduledFuture<?> readTimer;
 
     FrontHandler(Front front) {
@@ -72,6 +74,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readWanted = false;
         if (msg instanceof HttpRequest request) {
             onRequest(request);
             // A request the decoder could not parse arrives as one full message: its content
@@ -127,7 +130,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             discarding = false;
             awaitNextRequest();
         } else if (discarding) {
-            ctx.read();
+            read();
         }
     }
 
@@ -190,7 +193,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.writeAndFlush(response);
         discarding = true;
-        ctx.read();
+        read();
     }
 
     private void awaitNextRequest() {
@@ -199,7 +202,26 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         armReadTimer();
+        read();
+    }
+
+    /**
+     * The one place reads are asked for. {@code FlowControlHandler} counts a read as answered by
+     * the end of the socket read cycle it was issued in, even when no message came of it (the
+     * bytes so far were only part of a request); such a read is asked for again here, or the
+     * connection would stall with the rest of the request unread.
+     */
+    private void read() {
+        readWanted = true;
         ctx.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readWanted) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
@@ -375,13 +397,23 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void requestBody() {
             if (!done && !bodyComplete) {
-                ctx.read();
+                read();
             }
         }
 
         @Override
         public boolean bodyComplete() {
             return bodyComplete;
+        }
+
+        @Override
+        public boolean responseStarted() {
+            return started;
+        }
+
+        @Override
+        public boolean done() {
+            return done;
         }
 
         @Override
@@ -519,7 +551,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 lastWrite.addListener(ChannelFutureListener.CLOSE);
             } else if (!bodyComplete) {
                 discarding = true;
-                ctx.read();
+                read();
             } else {
                 awaitNextRequest();
             }

@@ -25,9 +25,14 @@ final class Health {
     /**
      * The listener is bound and the mode is ready: write the lock file and report healthy.
      *
+     * Does nothing once draining: a signal may arrive while the watchdog is still starting.
+     *
      * @throws UncheckedIOException when the lock file cannot be written
      */
-    void markAccepting() {
+    synchronized void markAccepting() {
+        if (draining) {
+            return;
+        }
         lockFile.ifPresent(path -> {
             try {
                 Files.createDirectories(path.getParent());
@@ -41,7 +46,7 @@ final class Health {
     }
 
     /** Shutdown has begun: the lock file goes and health fails from now on. */
-    void markDraining() {
+    synchronized void markDraining() {
         draining = true;
         accepting = false;
         lockFile.ifPresent(path -> {

@@ -91,22 +91,32 @@ public final class Watchdog {
      */
     public static Watchdog start(Config config) throws InterruptedException {
         Watchdog watchdog = new Watchdog(config);
+        watchdog.becomeHealthy();
+        return watchdog;
+    }
+
+    private void becomeHealthy() {
         try {
-            watchdog.health.markAccepting();
+            health.markAccepting();
         } catch (UncheckedIOException e) {
-            watchdog.stopNow();
+            stopNow();
             throw e;
         }
-        Log.info("fwatchdog " + config.mode().name().toLowerCase() + " mode listening on port " + watchdog.port()
+        Log.info("fwatchdog " + config.mode().name().toLowerCase() + " mode listening on port " + port()
                 + (config.functionCommand().isEmpty() ? "" : ", function: " + String.join(" ", config.functionCommand())));
-        return watchdog;
     }
 
     /** The entry point of {@code main}: runs until SIGTERM or SIGINT and returns the exit status. */
     public static int run(Config config) {
         Watchdog watchdog;
         try {
-            watchdog = start(config);
+            Watchdog created = new Watchdog(config);
+            // Before the lock file exists: an orchestrator may signal as soon as it sees health.
+            for (String name : new String[] {"TERM", "INT"}) {
+                Signal.handle(new Signal(name), signal -> created.shutdown());
+            }
+            created.becomeHealthy();
+            watchdog = created;
         } catch (UnsupportedModeException e) {
             System.err.println("fwatchdog: " + e.getMessage());
             return 2;
@@ -119,9 +129,6 @@ public final class Watchdog {
         } catch (RuntimeException e) {
             System.err.println("fwatchdog: cannot start: " + e.getMessage());
             return 1;
-        }
-        for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> watchdog.shutdown());
         }
         return watchdog.awaitTermination();
     }
