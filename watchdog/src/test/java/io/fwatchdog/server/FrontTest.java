@@ -72,6 +72,19 @@ class FrontTest {
     }
 
     @Test
+    void servesTheNextRequestAfterOneAnsweredWithinItsOwnReadCycle() throws Exception {
+        try (var w = WatchdogFixture.start(Map.of("fprocess", "cat", "read_timeout", "5s")); RawConnection c = w.connect()) {
+            // Each request arrives only after the previous answer, in a read cycle of its own.
+            for (int i = 0; i < 3; i++) {
+                c.send("GET /_/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+                assertThat(c.readResponse().status()).isEqualTo(200);
+            }
+            c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+            assertThat(c.readResponse().text()).isEqualTo("hello");
+        }
+    }
+
+    @Test
     void answersExpectContinueBeforeTheBody() throws Exception {
         try (var w = WatchdogFixture.start(Map.of("fprocess", "cat")); RawConnection c = w.connect()) {
             c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
