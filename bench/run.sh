@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Reruns the fork-mode benchmark: installs the load tools, builds the watchdog and the bare
+# spawn baseline, then runs bench.py (arguments pass through, e.g. --rounds 5 --seconds 20).
+# Results are printed and kept under bench/results/.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+missing=()
+for tool in wrk hey curl taskset gcc; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    packages=$(printf '%s\n' "${missing[@]}" | sed 's/^taskset$/util-linux/')
+    apt-get update -qq && apt-get install -y -qq $packages
+fi
+if (($(nproc) < 2)); then
+    echo "bench: needs two cores (one for the watchdog, one for the load)" >&2
+    exit 1
+fi
+
+"$root/mvnw" -q -B -f "$root/pom.xml" -DskipTests package
+mkdir -p "$root/bench/results"
+gcc -O2 -o "$root/bench/results/spawn_baseline" "$root/bench/spawn_baseline.c"
+exec python3 "$root/bench/bench.py" --baseline "$root/bench/results/spawn_baseline" "$@"
