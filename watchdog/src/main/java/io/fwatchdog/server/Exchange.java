@@ -3,6 +3,7 @@ package io.fwatchdog.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -35,7 +36,13 @@ public interface Exchange {
     /** Sends the response head; the front adds its own headers (call id, connection). */
     void respond(HttpResponse head);
 
-    /** Sends a piece of the response body; takes ownership of {@code content}. */
+    /**
+     * Sends a whole response in one write and ends the exchange, as {@link #respond},
+     * {@link #write} and {@link #end} would in three; takes ownership of {@code response}.
+     */
+    void send(FullHttpResponse response);
+
+    /** Sends a piece of the response body and flushes it; takes ownership of {@code content}. */
     void write(ByteBuf content);
 
     /**

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -288,6 +289,17 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A version 4 UUID. A call id traces a request, it guards nothing, so it comes from a fast
+     * per-thread generator rather than {@code UUID.randomUUID()}'s locked SecureRandom.
+     */
+    private static String randomCallId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long high = random.nextLong() & ~0xF000L | 0x4000L;
+        long low = random.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);
+        return new UUID(high, low).toString();
+    }
+
     private static boolean hasBody(HttpRequest request) {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
@@ -321,7 +333,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             this.head = request.method().equals(HttpMethod.HEAD);
             String id = request.headers().get(Responses.CALL_ID);
             if (id == null || id.isEmpty()) {
-                id = UUID.randomUUID().toString();
+                id = randomCallId();
                 request.headers().set(Responses.CALL_ID, id);
             }
             this.callId = id;
@@ -418,6 +430,28 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void respond(HttpResponse response) {
+            startResponse(response);
+            ctx.write(response);
+            long writeNanos = front.config.writeTimeout().toNanos();
+            if (writeNanos > 0) {
+                writeTimer = ctx.executor().schedule(() -> abort(null,
+                        "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")"),
+                        writeNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void send(FullHttpResponse response) {
+            if (done) {
+                response.release();
+                return;
+            }
+            startResponse(response);
+            bytes = response.content().readableBytes();
+            finish(ctx.writeAndFlush(response));
+        }
+
+        private void startResponse(HttpResponse response) {
             if (done || started) {
                 throw new IllegalStateException("response already started");
             }
@@ -429,13 +463,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             if (closeAfter) {
                 HttpUtil.setKeepAlive(response, false);
-            }
-            ctx.write(response);
-            long writeNanos = front.config.writeTimeout().toNanos();
-            if (writeNanos > 0) {
-                writeTimer = ctx.executor().schedule(() -> abort(null,
-                        "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")"),
-                        writeNanos, TimeUnit.NANOSECONDS);
             }
         }
 
@@ -492,16 +519,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
-            FullHttpResponse response = Responses.plain(ctx.alloc(), failure, message);
-            response.headers().set(Responses.CALL_ID, callId);
-            status = failure.code();
-            started = true;
-            if (!bodyComplete && hasBody(request) || !HttpUtil.isKeepAlive(request) || closeWhenIdle) {
-                closeAfter = true;
+            if (!bodyComplete && hasBody(request)) {
+                closeAfter = true; // the unread rest of the body would be taken for the next request
             }
-            HttpUtil.setKeepAlive(response, !closeAfter);
-            bytes = response.content().readableBytes();
-            finish(ctx.writeAndFlush(response));
+            send(Responses.plain(ctx.alloc(), failure, message));
         }
 
         /** Ends the exchange from the front's side: the call is cancelled first. */
@@ -562,12 +583,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (agent != null && agent.startsWith("kube-probe")) {
                 return;
             }
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
             StringBuilder line = new StringBuilder(96)
                     .append(request.method()).append(' ').append(request.uri())
                     .append(" - ").append(status)
                     .append(" - ContentLength: ").append(bytes).append("B (")
-                    .append(String.format("%.4f", seconds)).append("s)");
+                    .append(Log.seconds(System.nanoTime() - startNanos, 4)).append("s)");
             if (front.config.logCallId()) {
                 line.append(" call_id=").append(callId);
             }

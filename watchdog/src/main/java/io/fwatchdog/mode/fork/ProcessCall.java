@@ -47,7 +47,9 @@ abstract class ProcessCall implements Call {
             try {
                 FunctionProcess started = mode.spawn(env);
                 loop.execute(() -> onStarted(started));
+                running(started);
             } catch (IOException | RuntimeException e) {
+                notRunning();
                 loop.execute(() -> {
                     exchange.fail(HttpResponseStatus.INTERNAL_SERVER_ERROR, "function could not be started: " + e.getMessage());
                     released();
@@ -66,7 +68,16 @@ abstract class ProcessCall implements Call {
         started();
     }
 
-    /** The process runs: feed its stdin and start reading its output. */
+    /**
+     * The process runs; called on the pool thread that started it, so pipe work that would
+     * only be handed to another thread can start here at once. Must not touch event-loop state.
+     */
+    void running(FunctionProcess process) {}
+
+    /** The process could not be started; on the pool thread, instead of {@link #running}. */
+    void notRunning() {}
+
+    /** The process runs; called on the event loop after {@link #running}. */
     abstract void started();
 
     /** The process and its output are both done; answer the client. */

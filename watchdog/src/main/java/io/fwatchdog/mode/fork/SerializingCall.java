@@ -1,14 +1,16 @@
 package io.fwatchdog.mode.fork;
 
+import io.fwatchdog.log.Log;
 import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.server.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -25,7 +27,12 @@ import java.util.function.Consumer;
  * runaway function cannot exhaust the watchdog's memory.
  */
 final class SerializingCall extends ProcessCall {
+    /** Largest body written to stdin before stdout is read: what any pipe holds, one page. */
+    private static final int INLINE_INPUT = 4096;
+
     private CompositeByteBuf body;
+    /** The complete body, owned by the pool thread that runs the process once it is set. */
+    private ByteBuf input;
     private ByteBuf output;
     private ByteBuf errors;
     private boolean errorsEnded;
@@ -63,30 +70,26 @@ final class SerializingCall extends ProcessCall {
         body.addComponent(true, content.retain());
         piece.release();
         if (piece instanceof LastHttpContent) {
+            input = body;
+            body = null;
             spawn();
         } else {
             exchange.requestBody();
         }
     }
 
+    /**
+     * Feeds stdin and reads stdout on this one pool thread when the body fits in the pipe (a
+     * write that cannot block), else on two; stderr is relayed or captured beside them.
+     */
     @Override
-    void started() {
-        ByteBuf input = body;
-        body = null;
-        mode.io.execute(() -> {
-            try {
-                writeAll(process.stdin(), input);
-            } catch (IOException ignored) {
-                // the function did not read all of its input; its exit status tells the rest
-            } finally {
-                input.release();
-                closeQuietly(process.stdin());
-            }
-        });
-        mode.io.execute(() -> collect(process.stdout(), captured -> {
-            output = captured;
-            outputEnded();
-        }));
+    void running(FunctionProcess process) {
+        ByteBuf body = input;
+        if (body.readableBytes() <= INLINE_INPUT) {
+            feed(process, body);
+        } else {
+            mode.io.execute(() -> feed(process, body));
+        }
         if (mode.config.combineOutput()) {
             mode.io.execute(() -> collect(process.stderr(), captured -> {
                 errors = captured;
@@ -94,9 +97,35 @@ final class SerializingCall extends ProcessCall {
                 maybeFinish();
             }));
         } else {
-            errorsEnded = true;
             LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs())
                     .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
+        }
+        collect(process.stdout(), captured -> {
+            output = captured;
+            outputEnded();
+        });
+    }
+
+    @Override
+    void notRunning() {
+        input.release();
+    }
+
+    private static void feed(FunctionProcess process, ByteBuf body) {
+        try {
+            writeAll(process.stdin(), body);
+        } catch (IOException ignored) {
+            // the function did not read all of its input; its exit status tells the rest
+        } finally {
+            body.release();
+            closeQuietly(process.stdin());
+        }
+    }
+
+    @Override
+    void started() {
+        if (!mode.config.combineOutput()) {
+            errorsEnded = true;
         }
     }
 
@@ -158,14 +187,12 @@ final class SerializingCall extends ProcessCall {
                 content = exchange.alloc().compositeBuffer(2).addComponents(true, content, errors);
                 errors = null;
             }
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            head.headers()
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+            response.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, mode.config.contentType())
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
-                    .set("X-Duration-Seconds", String.format("%.6f", (System.nanoTime() - startNanos) / 1e9));
-            exchange.respond(head);
-            exchange.write(content);
-            exchange.end();
+                    .set("X-Duration-Seconds", Log.seconds(System.nanoTime() - startNanos, 6));
+            exchange.send(response);
         }
     }
 
