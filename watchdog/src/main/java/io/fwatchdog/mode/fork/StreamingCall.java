@@ -3,6 +3,7 @@ package io.fwatchdog.mode.fork;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.LogRelay;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -23,7 +24,21 @@ import java.io.IOException;
  * connection can take more. Nothing is buffered beyond one piece per direction.
  */
 final class StreamingCall extends ProcessCall {
+    /**
+     * Most request bytes read ahead while the previous batch is being written to stdin. Each
+     * write to the pipe costs a wake-up of the writer and of the function, so pieces that
+     * arrive during a write go together in the next one.
+     */
+    static final int READ_AHEAD = 1 << 20;
+    /** Largest stdout read: what an enlarged pipe holds, so a busy stream moves in few reads. */
+    static final int STDOUT_READ = 256 * 1024;
+
+    /** Body pieces received while a write is in flight; written together next. */
+    private CompositeByteBuf queued;
+    private boolean queuedLast;
     private boolean writing;
+    /** A body piece has been asked for and has not arrived yet. */
+    private boolean reading;
     private boolean stdinClosed;
     private boolean readerParked;
 
@@ -40,32 +55,68 @@ final class StreamingCall extends ProcessCall {
         if (cancelled || timedOut) {
             closeStdin();
         } else {
-            exchange.requestBody();
+            readAhead();
         }
     }
 
     @Override
     public void onBody(HttpContent piece) {
-        if (process == null || stdinClosed || writing) {
+        reading = false;
+        if (process == null || stdinClosed) {
             piece.release();
             return;
         }
-        boolean last = piece instanceof LastHttpContent;
+        if (queued == null) {
+            queued = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        queued.addComponent(true, piece.content().retain());
+        piece.release();
+        queuedLast |= piece instanceof LastHttpContent;
+        if (!writing) {
+            writeQueued();
+        }
+        readAhead();
+    }
+
+    /** Asks for the next body piece unless one is on its way, or the read-ahead is full. */
+    private void readAhead() {
+        if (reading || queuedLast || stdinClosed || cancelled || exchange.done()) {
+            return;
+        }
+        if (queued != null && queued.readableBytes() >= READ_AHEAD) {
+            return;
+        }
+        reading = true;
+        exchange.requestBody();
+    }
+
+    /** Hands everything queued to a pool thread in one write; closes stdin after the last piece. */
+    private void writeQueued() {
+        if (queued == null && !queuedLast) {
+            return;
+        }
+        ByteBuf batch = queued;
+        boolean last = queuedLast;
+        queued = null;
         writing = true;
         mode.io.execute(() -> {
             boolean ok = true;
             try {
-                writeAll(process.stdin(), piece.content());
+                if (batch != null) {
+                    writeAll(process.stdin(), batch);
+                }
             } catch (IOException e) {
                 ok = false; // the function closed stdin or exited: the rest of the body is not wanted
             } finally {
-                piece.release();
+                if (batch != null) {
+                    batch.release();
+                }
             }
             if (last || !ok) {
                 closeQuietly(process.stdin());
             }
-            boolean wrote = ok;
-            loop.execute(() -> written(last || !wrote));
+            boolean closed = last || !ok;
+            loop.execute(() -> written(closed));
         });
     }
 
@@ -73,14 +124,17 @@ final class StreamingCall extends ProcessCall {
         writing = false;
         if (closed) {
             stdinClosed = true;
+            releaseQueued();
         } else if (cancelled || exchange.done()) {
             closeStdin();
         } else {
-            exchange.requestBody();
+            writeQueued();
+            readAhead();
         }
     }
 
     private void closeStdin() {
+        releaseQueued();
         if (stdinClosed || writing || process == null) {
             return;
         }
@@ -88,9 +142,16 @@ final class StreamingCall extends ProcessCall {
         mode.io.execute(() -> closeQuietly(process.stdin()));
     }
 
+    private void releaseQueued() {
+        if (queued != null) {
+            queued.release();
+            queued = null;
+        }
+    }
+
     /** One blocking read on a pool thread; the result goes to the event loop. */
     private void readStdout() {
-        ByteBuf buf = exchange.alloc().directBuffer(ForkMode.CHUNK);
+        ByteBuf buf = exchange.alloc().directBuffer(STDOUT_READ);
         int n;
         try {
             n = readInto(process.stdout(), buf);
@@ -104,7 +165,7 @@ final class StreamingCall extends ProcessCall {
             return;
         }
         ByteBuf piece = buf;
-        if (n < ForkMode.CHUNK / 2) {
+        if (n < STDOUT_READ / 2) {
             // Small reads leave most of the buffer unused; copy them out so a slow client
             // holding many pieces holds their bytes, not their capacity.
             piece = exchange.alloc().directBuffer(n).writeBytes(buf);
