@@ -19,6 +19,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,10 @@ public final class Watchdog {
     private volatile int exitStatus;
 
     private Watchdog(Config config) throws InterruptedException {
+        List<String> unavailable = unavailable(config);
+        if (!unavailable.isEmpty()) {
+            throw new UnavailableException(unavailable);
+        }
         this.config = config;
         this.launcher = ProcessLauncher.create();
         this.mode = createMode(config, launcher);
@@ -79,8 +85,30 @@ public final class Watchdog {
     private static Mode createMode(Config config, ProcessLauncher launcher) {
         return switch (config.mode()) {
             case STREAMING, SERIALIZING -> new ForkMode(config, launcher);
-            case HTTP, AFTERBURN, STATIC -> throw new UnsupportedModeException(config.mode());
+            case HTTP, AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
         };
+    }
+
+    /**
+     * Settings of the contract that this build does not implement yet, one message each: they
+     * are refused at start-up, never silently ignored.
+     */
+    static List<String> unavailable(Config config) {
+        List<String> problems = new ArrayList<>();
+        switch (config.mode()) {
+            case STREAMING, SERIALIZING -> {}
+            case HTTP, AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
+                    + "\" is not available in this version (expected: streaming or serializing)");
+        }
+        if (config.logFormat() == Config.LogFormat.JSON) {
+            problems.add("log_format: \"json\" is not available in this version (expected: text)");
+        }
+        config.readyPath().ifPresent(path ->
+                problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
+        if (config.prefork() > 0) {
+            problems.add("prefork: \"" + config.prefork() + "\" is not available in this version (expected: 0)");
+        }
+        return problems;
     }
 
     /**
@@ -117,8 +145,9 @@ public final class Watchdog {
             }
             created.becomeHealthy();
             watchdog = created;
-        } catch (UnsupportedModeException e) {
-            System.err.println("fwatchdog: " + e.getMessage());
+        } catch (UnavailableException e) {
+            System.err.println("fwatchdog: invalid configuration:");
+            e.problems.forEach(problem -> System.err.println("  " + problem));
             return 2;
         } catch (UncheckedIOException e) {
             System.err.println("fwatchdog: " + e.getMessage());
@@ -216,10 +245,13 @@ public final class Watchdog {
         launcher.close();
     }
 
-    /** The configured mode exists in the configuration contract but not in this build. */
-    static final class UnsupportedModeException extends RuntimeException {
-        UnsupportedModeException(Config.ModeName mode) {
-            super("mode: \"" + mode.name().toLowerCase() + "\" is not available in this version (expected: streaming or serializing)");
+    /** The configuration asks for something the contract has and this build does not. */
+    static final class UnavailableException extends RuntimeException {
+        final List<String> problems;
+
+        UnavailableException(List<String> problems) {
+            super(String.join("\n", problems));
+            this.problems = List.copyOf(problems);
         }
     }
 }
