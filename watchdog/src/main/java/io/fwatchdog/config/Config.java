@@ -91,6 +91,14 @@ public record Config(
         return Path.of(tmpdir == null || tmpdir.isEmpty() ? "/tmp" : tmpdir, ".lock");
     }
 
+    /**
+     * A duration in the settings' syntax (seconds, or Go-style such as {@code 500ms}), for
+     * values that arrive at run time such as the {@code X-Timeout} header; empty when invalid.
+     */
+    public static Optional<Duration> parseDuration(String text) {
+        return ValueSyntax.duration(text);
+    }
+
     /** True when {@code exec_timeout} bounds function calls. */
     public boolean hasExecTimeout() {
         return !execTimeout.isZero();

@@ -25,6 +25,9 @@ public interface Exchange {
 
     EventLoop eventLoop();
 
+    /** The client's address, as the connection sees it. */
+    java.net.SocketAddress remoteAddress();
+
     ByteBufAllocator alloc();
 
     /** Asks for the next piece of the request body; it arrives through {@link Call#onBody}. */
@@ -41,6 +44,9 @@ public interface Exchange {
      * {@link #write} and {@link #end} would in three; takes ownership of {@code response}.
      */
     void send(FullHttpResponse response);
+
+    /** Sends what has been written so far, the response head included. */
+    void flush();
 
     /** Sends a piece of the response body and flushes it; takes ownership of {@code content}. */
     void write(ByteBuf content);

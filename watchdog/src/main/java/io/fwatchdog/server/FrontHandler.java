@@ -402,6 +402,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public java.net.SocketAddress remoteAddress() {
+            return ctx.channel().remoteAddress();
+        }
+
+        @Override
         public ByteBufAllocator alloc() {
             return ctx.alloc();
         }
@@ -477,6 +482,13 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public void flush() {
+            if (!done) {
+                ctx.flush();
+            }
+        }
+
+        @Override
         public void whenWritable(Runnable task) {
             if (done) {
                 return;
@@ -515,6 +527,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (started) {
                 Log.warn(request.method() + " " + request.uri() + ": response cut after it started: " + message);
                 closeAfter = true;
+                ctx.flush(); // what was sent stays sent: the head and status the access line reports
                 finish(ctx.close());
                 return;
             }

@@ -16,10 +16,16 @@ final class Health {
     private final Optional<Path> lockFile;
     private volatile boolean accepting;
     private volatile boolean draining;
+    /** The mode's last word on whether the function can take requests. */
+    private boolean functionReady;
 
-    /** @param lockFile where to write the lock file; empty with {@code suppress_lock} */
-    Health(Optional<Path> lockFile) {
+    /**
+     * @param lockFile      where to write the lock file; empty with {@code suppress_lock}
+     * @param functionReady whether the function is ready before the mode says otherwise
+     */
+    Health(Optional<Path> lockFile, boolean functionReady) {
         this.lockFile = lockFile;
+        this.functionReady = functionReady;
     }
 
     /**
@@ -33,6 +39,33 @@ final class Health {
         if (draining) {
             return;
         }
+        if (functionReady) {
+            writeLock();
+        }
+        accepting = true;
+    }
+
+    /**
+     * The function became ready or stopped being ready (an http upstream that exited and
+     * restarts): the lock file follows, so the orchestrator stops routing to a dead function.
+     */
+    synchronized void functionReadinessChanged(boolean ready) {
+        functionReady = ready;
+        if (!accepting || draining) {
+            return;
+        }
+        if (ready) {
+            try {
+                writeLock();
+            } catch (UncheckedIOException e) {
+                Log.warn(e.getMessage());
+            }
+        } else {
+            removeLock();
+        }
+    }
+
+    private void writeLock() {
         lockFile.ifPresent(path -> {
             try {
                 Files.createDirectories(path.getParent());
@@ -42,13 +75,16 @@ final class Health {
                         + "); set suppress_lock=true to run without it", e);
             }
         });
-        accepting = true;
     }
 
     /** Shutdown has begun: the lock file goes and health fails from now on. */
     synchronized void markDraining() {
         draining = true;
         accepting = false;
+        removeLock();
+    }
+
+    private void removeLock() {
         lockFile.ifPresent(path -> {
             try {
                 Files.deleteIfExists(path);

@@ -12,6 +12,14 @@ public interface Mode extends AutoCloseable {
      */
     Call open(Exchange exchange);
 
+    /**
+     * Blocks until the function can take requests for the first time; the watchdog reports
+     * healthy only after it returns.
+     *
+     * @throws IllegalStateException when the function cannot become ready; the message says why
+     */
+    default void awaitReady() throws InterruptedException {}
+
     /** True while the function can take requests (health and readiness report it). */
     default boolean ready() {
         return true;

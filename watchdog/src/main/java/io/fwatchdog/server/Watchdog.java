@@ -3,6 +3,8 @@ package io.fwatchdog.server;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.mode.fork.ForkMode;
+import io.fwatchdog.mode.http.HttpMode;
+import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import sun.misc.Signal;
 
@@ -48,6 +51,10 @@ public final class Watchdog {
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
     private volatile int exitStatus;
+    /** Set when the function ended the watchdog (restart_policy), else -1. */
+    private final AtomicInteger endStatus = new AtomicInteger(-1);
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private volatile boolean skipInterval;
 
     private Watchdog(Config config) throws InterruptedException {
         List<String> unavailable = unavailable(config);
@@ -56,8 +63,20 @@ public final class Watchdog {
         }
         this.config = config;
         this.launcher = ProcessLauncher.create();
-        this.mode = createMode(config, launcher);
-        this.health = new Health(config.suppressLock() ? Optional.empty() : Optional.of(config.lockFile()));
+        // An http upstream is ready only once it answers; a forked function is ready at once.
+        this.health = new Health(config.suppressLock() ? Optional.empty() : Optional.of(config.lockFile()),
+                config.mode() != Config.ModeName.HTTP);
+        this.mode = createMode(config, launcher, new FunctionEvents() {
+            @Override
+            public void readinessChanged(boolean ready) {
+                health.functionReadinessChanged(ready);
+            }
+
+            @Override
+            public void ended(ExitStatus status) {
+                end(status.shellStatus());
+            }
+        });
         this.front = new Front(config, mode, health);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -82,10 +101,11 @@ public final class Watchdog {
         }
     }
 
-    private static Mode createMode(Config config, ProcessLauncher launcher) {
+    private static Mode createMode(Config config, ProcessLauncher launcher, FunctionEvents events) {
         return switch (config.mode()) {
             case STREAMING, SERIALIZING -> new ForkMode(config, launcher);
-            case HTTP, AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
+            case HTTP -> new HttpMode(config, launcher, events);
+            case AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
         };
     }
 
@@ -96,9 +116,9 @@ public final class Watchdog {
     static List<String> unavailable(Config config) {
         List<String> problems = new ArrayList<>();
         switch (config.mode()) {
-            case STREAMING, SERIALIZING -> {}
-            case HTTP, AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
-                    + "\" is not available in this version (expected: streaming or serializing)");
+            case STREAMING, SERIALIZING, HTTP -> {}
+            case AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
+                    + "\" is not available in this version (expected: streaming, serializing or http)");
         }
         if (config.logFormat() == Config.LogFormat.JSON) {
             problems.add("log_format: \"json\" is not available in this version (expected: text)");
@@ -123,10 +143,11 @@ public final class Watchdog {
         return watchdog;
     }
 
-    private void becomeHealthy() {
+    private void becomeHealthy() throws InterruptedException {
         try {
+            mode.awaitReady();
             health.markAccepting();
-        } catch (UncheckedIOException e) {
+        } catch (UncheckedIOException | IllegalStateException | InterruptedException e) {
             stopNow();
             throw e;
         }
@@ -136,15 +157,15 @@ public final class Watchdog {
 
     /** The entry point of {@code main}: runs until SIGTERM or SIGINT and returns the exit status. */
     public static int run(Config config) {
-        Watchdog watchdog;
+        Watchdog watchdog = null;
         try {
-            Watchdog created = new Watchdog(config);
+            watchdog = new Watchdog(config);
+            Watchdog created = watchdog;
             // Before the lock file exists: an orchestrator may signal as soon as it sees health.
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), signal -> created.shutdown());
             }
-            created.becomeHealthy();
-            watchdog = created;
+            watchdog.becomeHealthy();
         } catch (UnavailableException e) {
             System.err.println("fwatchdog: invalid configuration:");
             e.problems.forEach(problem -> System.err.println("  " + problem));
@@ -152,6 +173,11 @@ public final class Watchdog {
         } catch (UncheckedIOException e) {
             System.err.println("fwatchdog: " + e.getMessage());
             return 1;
+        } catch (IllegalStateException e) {
+            // The function could not become ready: with restart_policy=never, its own status.
+            System.err.println("fwatchdog: " + e.getMessage());
+            int ended = watchdog == null ? -1 : watchdog.endStatus.get();
+            return ended >= 0 ? ended : 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
@@ -194,6 +220,17 @@ public final class Watchdog {
         thread.start();
     }
 
+    /**
+     * The function is gone for good (an http upstream under {@code restart_policy}): drain
+     * without the {@code healthcheck_interval} wait and exit with {@code status}.
+     */
+    void end(int status) {
+        endStatus.compareAndSet(-1, status);
+        exitStatus = status;
+        skipInterval = true;
+        shutdown();
+    }
+
     /** Blocks until the watchdog has shut down; returns its exit status. */
     public int awaitTermination() {
         try {
@@ -214,7 +251,7 @@ public final class Watchdog {
         boolean waits = true;
         try {
             health.markDraining();
-            Duration interval = config.healthcheckInterval();
+            Duration interval = skipInterval ? Duration.ZERO : config.healthcheckInterval();
             Log.info("shutdown: health now fails; serving for " + Responses.duration(interval) + " more (healthcheck_interval)");
             if (!interval.isZero()) {
                 Thread.sleep(interval);
@@ -239,6 +276,9 @@ public final class Watchdog {
     }
 
     private void stopNow() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         mode.close();
         front.connections.close().awaitUninterruptibly(KILL_GRACE.toMillis());
         group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();

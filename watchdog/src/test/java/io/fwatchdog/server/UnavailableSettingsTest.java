@@ -40,10 +40,10 @@ class UnavailableSettingsTest {
 
     @Test
     void refusesAModeNotInThisVersion() throws Exception {
-        var config = config("mode", "http", "upstream_url", "http://127.0.0.1:9");
+        var config = config("mode", "afterburn");
 
         assertThat(Watchdog.unavailable(config))
-                .containsExactly("mode: \"http\" is not available in this version (expected: streaming or serializing)");
+                .containsExactly("mode: \"afterburn\" is not available in this version (expected: streaming, serializing or http)");
     }
 
     @Test

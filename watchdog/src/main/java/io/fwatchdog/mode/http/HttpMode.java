@@ -1,0 +1,118 @@
+package io.fwatchdog.mode.http;
+
+import io.fwatchdog.config.Config;
+import io.fwatchdog.process.ProcessLauncher;
+import io.fwatchdog.server.Call;
+import io.fwatchdog.server.Exchange;
+import io.fwatchdog.server.FunctionEvents;
+import io.fwatchdog.server.Mode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.AbstractChannelPoolMap;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+
+/**
+ * http mode (SPEC §4.2): a reverse proxy to a long-lived upstream server that the
+ * {@link Supervisor} keeps running.
+ *
+ * <p>Upstream connections are pooled per event loop and live on the event loop of the client
+ * connection they serve, so a proxied exchange never crosses threads. They are kept alive
+ * between requests; one whose upstream closes it while idle is noticed (a read is pending on
+ * every idle connection) and dropped.
+ */
+public final class HttpMode implements Mode {
+    /** Longest upstream response line, as on the front. */
+    private static final int MAX_STATUS_LINE = 16 * 1024;
+    private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+
+    final Config config;
+    final UpstreamAddress upstream;
+    final Supervisor supervisor;
+    private final AbstractChannelPoolMap<EventLoop, SimpleChannelPool> pools;
+
+    /**
+     * Starts the upstream at once, so that its start-up overlaps the watchdog's own.
+     *
+     * @throws IllegalArgumentException when a unix socket upstream is asked for without the
+     *     native transport
+     */
+    public HttpMode(Config config, ProcessLauncher launcher, FunctionEvents events) {
+        this.config = config;
+        this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow());
+        boolean epoll = Epoll.isAvailable();
+        if (upstream.unix() && !epoll) {
+            throw new IllegalArgumentException("upstream_url: \"" + upstream.display()
+                    + "\" needs the native epoll transport, which is unavailable here (expected: an http:// URL)");
+        }
+        this.supervisor = new Supervisor(config, launcher, upstream, events);
+        supervisor.start();
+        Class<? extends Channel> channelType = upstream.unix() ? EpollDomainSocketChannel.class
+                : epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        Bootstrap bootstrap = new Bootstrap()
+                .channel(channelType)
+                .remoteAddress(upstream.netty())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                // One socket read per read() call: the proxy asks for more only when the client can take it.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 128 * 1024)
+                        .maxMessagesPerRead(1));
+        if (!upstream.unix()) {
+            bootstrap.option(ChannelOption.TCP_NODELAY, true);
+        }
+        int maxHeaderSize = config.maxHeaderSize();
+        this.pools = new AbstractChannelPoolMap<>() {
+            @Override
+            protected SimpleChannelPool newPool(EventLoop loop) {
+                return new SimpleChannelPool(bootstrap.clone(loop), new AbstractChannelPoolHandler() {
+                    @Override
+                    public void channelCreated(Channel channel) {
+                        channel.pipeline().addLast(new HttpClientCodec(MAX_STATUS_LINE, maxHeaderSize, 64 * 1024));
+                        channel.pipeline().addLast(new ProxyCall.UpstreamHandler());
+                    }
+
+                    @Override
+                    public void channelReleased(Channel channel) {
+                        // Idle: a pending read lets the channel see the upstream close it.
+                        channel.read();
+                    }
+                }, ChannelHealthChecker.ACTIVE, true, false);
+            }
+        };
+    }
+
+    @Override
+    public Call open(Exchange exchange) {
+        return new ProxyCall(this, exchange);
+    }
+
+    SimpleChannelPool pool(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    @Override
+    public boolean ready() {
+        return supervisor.ready();
+    }
+
+    @Override
+    public void awaitReady() throws InterruptedException {
+        supervisor.awaitFirstReady();
+    }
+
+    /** Drops pooled connections, then stops the upstream: in-flight requests have drained by now. */
+    @Override
+    public void close() {
+        pools.close();
+        supervisor.stop();
+    }
+}

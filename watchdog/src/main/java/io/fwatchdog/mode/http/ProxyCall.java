@@ -1,0 +1,468 @@
+package io.fwatchdog.mode.http;
+
+import io.fwatchdog.config.Config;
+import io.fwatchdog.log.Log;
+import io.fwatchdog.server.Call;
+import io.fwatchdog.server.Exchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request proxied to the upstream, on the client connection's event loop.
+ *
+ * <pre>
+ *   client ──request head──▶ ProxyCall ──head (hop-by-hop stripped, X-Forwarded-*)──▶ upstream
+ *   client ──body piece───▶ onBody ──writeAndFlush──▶ upstream      (next piece once written)
+ *   client ◀──head, piece── onUpstream ◀──read()───── upstream      (next read once the client
+ *                                                                    connection is writable)
+ * </pre>
+ *
+ * Both directions are pull loops with one piece in flight, so neither side's speed makes the
+ * other buffer. The request keeps its framing: Content-Length stays Content-Length, chunked stays
+ * chunked; with {@code buffer_http} the body is collected first and sent with a Content-Length.
+ * {@code exec_timeout} (shortened by {@code X-Timeout}) bounds the time to the response head.
+ */
+final class ProxyCall implements Call {
+    /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
+    private static final Set<AsciiString> HOP_BY_HOP = Set.of(
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.PROXY_AUTHORIZATION, AsciiString.cached("proxy-connection"), HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
+    private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
+    private static final AsciiString X_DURATION = AsciiString.cached("X-Duration-Seconds");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+
+    private final HttpMode mode;
+    private final Exchange exchange;
+    private final EventLoop loop;
+    private final HttpRequest request;
+    private final long startNanos = System.nanoTime();
+    private final boolean hasBody;
+    private ScheduledFuture<?> shortTimeout;
+    private CompositeByteBuf buffered;
+    private SimpleChannelPool pool;
+    private Channel upstream;
+    /** The whole request, body included, has been written upstream. */
+    private boolean requestSent;
+    private boolean responseComplete;
+    private boolean responseKeepAlive;
+    private boolean over;
+
+    ProxyCall(HttpMode mode, Exchange exchange) {
+        this.mode = mode;
+        this.exchange = exchange;
+        this.loop = exchange.eventLoop();
+        this.request = exchange.request();
+        this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        shortenedTimeout().ifPresent(timeout -> shortTimeout = loop.schedule(this::onTimeout,
+                timeout.toNanos(), TimeUnit.NANOSECONDS));
+        if (mode.config.bufferHttp() && hasBody) {
+            if (HttpUtil.getContentLength(request, -1L) > mode.config.maxBodySize()) {
+                tooLarge();
+                return;
+            }
+            buffered = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
+            exchange.requestBody();
+        } else {
+            whenUpstreamReady();
+        }
+    }
+
+    /** {@code X-Timeout} when it is a valid duration shorter than {@code exec_timeout}. */
+    private Optional<Duration> shortenedTimeout() {
+        String header = request.headers().get(X_TIMEOUT);
+        if (header == null) {
+            return Optional.empty();
+        }
+        Config config = mode.config;
+        return Config.parseDuration(header.trim())
+                .filter(timeout -> !timeout.isZero())
+                .filter(timeout -> !config.hasExecTimeout() || timeout.compareTo(config.execTimeout()) < 0);
+    }
+
+    private void tooLarge() {
+        finish(false);
+        exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "request body exceeds max_body_size (" + mode.config.maxBodySize() + " bytes)");
+    }
+
+    /** Requests arriving while the upstream (re)starts wait for it, bounded by exec_timeout. */
+    private void whenUpstreamReady() {
+        if (mode.supervisor.ready()) {
+            connect();
+            return;
+        }
+        mode.supervisor.whenReady().whenComplete((ignored, error) -> loop.execute(() -> {
+            if (over) {
+                return;
+            }
+            if (error != null) {
+                finish(false);
+                exchange.fail(HttpResponseStatus.BAD_GATEWAY, "upstream unavailable: " + error.getMessage());
+            } else {
+                connect();
+            }
+        }));
+    }
+
+    private void connect() {
+        pool = mode.pool(loop);
+        pool.acquire().addListener((Future<Channel> acquired) -> {
+            if (!acquired.isSuccess()) {
+                if (!over) {
+                    finish(false);
+                    exchange.fail(HttpResponseStatus.BAD_GATEWAY, "cannot connect to upstream " + mode.upstream.display()
+                            + ": " + describe(acquired.cause()));
+                }
+                return;
+            }
+            Channel channel = acquired.getNow();
+            if (over) {
+                pool.release(channel);
+                return;
+            }
+            attach(channel);
+        });
+    }
+
+    private void attach(Channel channel) {
+        upstream = channel;
+        channel.pipeline().get(UpstreamHandler.class).call = this;
+        HttpRequest head = upstreamRequest();
+        if (buffered != null) {
+            CompositeByteBuf body = buffered;
+            buffered = null;
+            DefaultFullHttpRequest full = new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                    body, head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+            HttpUtil.setContentLength(full, body.readableBytes());
+            full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+            channel.writeAndFlush(full).addListener(this::requestWritten);
+        } else if (!hasBody) {
+            channel.writeAndFlush(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                    exchange.alloc().buffer(0), head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE))
+                    .addListener(this::requestWritten);
+        } else {
+            channel.writeAndFlush(head).addListener(future -> {
+                if (future.isSuccess()) {
+                    exchange.requestBody();
+                } else {
+                    upstreamFailed(future.cause());
+                }
+            });
+        }
+        channel.read();
+    }
+
+    private void requestWritten(Future<? super Void> future) {
+        if (future.isSuccess()) {
+            requestSent = true;
+            maybeRelease();
+        } else {
+            upstreamFailed(future.cause());
+        }
+    }
+
+    /** The request head as the upstream sees it. */
+    private HttpRequest upstreamRequest() {
+        HttpHeaders headers = request.headers().copy();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        stripHopByHop(headers);
+        // Answered by the front already; the body follows without waiting.
+        headers.remove(HttpHeaderNames.EXPECT);
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String client = clientAddress(exchange.remoteAddress());
+        String forwarded = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwarded == null || forwarded.isBlank() ? client : forwarded + ", " + client);
+        if (!headers.contains(X_FORWARDED_PROTO)) {
+            headers.set(X_FORWARDED_PROTO, "http");
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null && !headers.contains(X_FORWARDED_HOST)) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), mode.upstream.target(request.uri()), headers);
+    }
+
+    /** Removes hop-by-hop headers, those the Connection header names included. */
+    static void stripHopByHop(HttpHeaders headers) {
+        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
+                }
+            }
+        }
+        HOP_BY_HOP.forEach(headers::remove);
+    }
+
+    private static String clientAddress(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+        }
+        return "unknown";
+    }
+
+    @Override
+    public void onBody(HttpContent piece) {
+        if (over) {
+            piece.release();
+            return;
+        }
+        if (buffered != null) {
+            collect(piece);
+            return;
+        }
+        if (upstream == null) {
+            piece.release();
+            return;
+        }
+        boolean last = piece instanceof LastHttpContent;
+        upstream.writeAndFlush(piece).addListener(future -> {
+            if (!future.isSuccess()) {
+                upstreamFailed(future.cause());
+            } else if (last) {
+                requestSent = true;
+                maybeRelease();
+            } else if (!over) {
+                exchange.requestBody();
+            }
+        });
+    }
+
+    private void collect(HttpContent piece) {
+        ByteBuf content = piece.content();
+        if ((long) buffered.readableBytes() + content.readableBytes() > mode.config.maxBodySize()) {
+            piece.release();
+            tooLarge();
+            return;
+        }
+        buffered.addComponent(true, content.retain());
+        piece.release();
+        if (piece instanceof LastHttpContent) {
+            whenUpstreamReady();
+        } else {
+            exchange.requestBody();
+        }
+    }
+
+    /** A message from the upstream: the response head, then body pieces. */
+    void onUpstream(Object msg) {
+        try {
+            if (over) {
+                return;
+            }
+            if (msg instanceof HttpResponse response) {
+                if (response.decoderResult().isFailure()) {
+                    upstreamFailed(response.decoderResult().cause());
+                    return;
+                }
+                if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL
+                        && response.status().code() != HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                    return; // 100 Continue and the like concern the hop, not the client
+                }
+                respond(response);
+            }
+            if (msg instanceof HttpContent content) {
+                if (content.decoderResult().isFailure()) {
+                    upstreamFailed(content.decoderResult().cause());
+                    return;
+                }
+                if (content.content().isReadable()) {
+                    exchange.write(content.content().retain());
+                }
+                if (content instanceof LastHttpContent) {
+                    responseComplete = true;
+                    exchange.end();
+                    maybeRelease();
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void respond(HttpResponse response) {
+        if (shortTimeout != null) {
+            shortTimeout.cancel(false);
+        }
+        responseKeepAlive = HttpUtil.isKeepAlive(response);
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+        HttpHeaders headers = head.headers().set(response.headers());
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        stripHopByHop(headers);
+        if (!HttpUtil.isContentLengthSet(response) && mayHaveBody(response)) {
+            // Chunked upstream, or a body that ends with the connection: chunked to the client.
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (chunked) {
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
+        exchange.respond(head);
+    }
+
+    private boolean mayHaveBody(HttpResponse response) {
+        int code = response.status().code();
+        return !request.method().equals(HttpMethod.HEAD) && code != 204 && code != 304 && code >= 200;
+    }
+
+    /** The upstream read cycle ended: ask for more once the client can take it. */
+    void upstreamReadComplete() {
+        if (exchange.responseStarted() && !exchange.done()) {
+            exchange.flush(); // a head that came alone goes out now, before its body
+        }
+        if (!over && !responseComplete && upstream != null) {
+            Channel channel = upstream;
+            exchange.whenWritable(channel::read);
+        }
+    }
+
+    /** The connection failed or closed before the response was complete. */
+    void upstreamFailed(Throwable cause) {
+        if (over || responseComplete) {
+            return;
+        }
+        String message = exchange.responseStarted()
+                ? "upstream connection lost mid-response: " + describe(cause)
+                : "upstream " + mode.upstream.display() + " failed before responding: " + describe(cause);
+        finish(false);
+        exchange.fail(HttpResponseStatus.BAD_GATEWAY, message);
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause == null) {
+            return "connection closed";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /** Response and request both done: the connection goes back to the pool if it can be reused. */
+    private void maybeRelease() {
+        if (responseComplete && requestSent && !over) {
+            finish(responseKeepAlive);
+        }
+    }
+
+    /** Ends this call's use of the upstream connection, returning it to the pool or closing it. */
+    private void finish(boolean reusable) {
+        if (over) {
+            return;
+        }
+        over = true;
+        if (shortTimeout != null) {
+            shortTimeout.cancel(false);
+        }
+        if (buffered != null) {
+            buffered.release();
+            buffered = null;
+        }
+        Channel channel = upstream;
+        upstream = null;
+        if (channel == null) {
+            return;
+        }
+        channel.pipeline().get(UpstreamHandler.class).call = null;
+        if (!reusable) {
+            channel.close();
+        }
+        pool.release(channel);
+    }
+
+    @Override
+    public void onTimeout() {
+        if (over || exchange.responseStarted()) {
+            return; // the limit is on the time to the response head
+        }
+        boolean waiting = upstream == null && buffered == null;
+        finish(false);
+        if (waiting && !mode.supervisor.ready()) {
+            exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "upstream not ready within exec_timeout (" + mode.config.execTimeout().toMillis() + "ms)");
+        } else {
+            exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream did not respond within "
+                    + (shortTimeout != null ? "X-Timeout" : "exec_timeout (" + mode.config.execTimeout().toMillis() + "ms)"));
+        }
+    }
+
+    @Override
+    public void cancel() {
+        finish(false);
+    }
+
+    /**
+     * The last handler of every upstream connection: hands what arrives to the call using the
+     * connection, and closes a connection that speaks while idle.
+     */
+    static final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+        ProxyCall call;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (call == null) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            call.onUpstream(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (call != null) {
+                call.upstreamReadComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (call != null) {
+                call.upstreamFailed(null);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (call != null) {
+                call.upstreamFailed(cause);
+            }
+            ctx.close();
+        }
+    }
+}

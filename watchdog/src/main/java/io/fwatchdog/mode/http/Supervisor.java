@@ -1,0 +1,279 @@
+package io.fwatchdog.mode.http;
+
+import io.fwatchdog.config.Config;
+import io.fwatchdog.log.Log;
+import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.FunctionProcess;
+import io.fwatchdog.process.LogRelay;
+import io.fwatchdog.process.ProcessLauncher;
+import io.fwatchdog.server.FunctionEvents;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Keeps the http mode's upstream server running: starts {@code fprocess}, relays its output to
+ * the log, finds out when it accepts connections, and when it exits restarts it as
+ * {@code restart_policy} says, with capped exponential backoff.
+ *
+ * <p>Readiness is a connect to the upstream address every few milliseconds, bounded by
+ * {@code startup_timeout} for each start; a start that never becomes ready is ended and counts
+ * as a failure. Without {@code fprocess} the upstream is someone else's: it is awaited once at
+ * start-up and then trusted.
+ *
+ * <p>Threading: state is guarded by this object's lock; process exits arrive on reaper threads
+ * and everything that may wait runs on the supervisor's own thread.
+ */
+final class Supervisor {
+    /** Between probes while the upstream starts. */
+    static final Duration PROBE_PERIOD = Duration.ofMillis(5);
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /** A process that ran this long before it exited is not part of a crash loop. */
+    static final Duration STABLE = Duration.ofSeconds(10);
+    /** Between SIGTERM and SIGKILL when the upstream is stopped. */
+    static final Duration KILL_GRACE = Duration.ofSeconds(5);
+
+    private final Config config;
+    private final ProcessLauncher launcher;
+    private final UpstreamAddress upstream;
+    private final FunctionEvents events;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("fwatchdog-supervisor").factory());
+
+    private FunctionProcess process;
+    private long startedNanos;
+    private int failures;
+    private boolean ready;
+    private boolean stopped;
+    private int restarts;
+    /** Completes when the upstream is next ready; replaced each time it stops being ready. */
+    private CompletableFuture<Void> whenReady = new CompletableFuture<>();
+
+    Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream, FunctionEvents events) {
+        this.config = config;
+        this.launcher = launcher;
+        this.upstream = upstream;
+        this.events = events;
+    }
+
+    /** Starts the upstream (when there is a command) and begins probing it; returns at once. */
+    void start() {
+        thread.execute(this::launch);
+    }
+
+    synchronized boolean ready() {
+        return ready;
+    }
+
+    /** Completes once the upstream accepts connections; may already be complete. */
+    synchronized CompletableFuture<Void> whenReady() {
+        return whenReady;
+    }
+
+    /** How many times the upstream has been restarted. */
+    synchronized int restarts() {
+        return restarts;
+    }
+
+    /**
+     * Waits for the first start to become ready.
+     *
+     * @throws IllegalStateException naming {@code startup_timeout} when it does not
+     */
+    void awaitFirstReady() throws InterruptedException {
+        CompletableFuture<Void> first = whenReady();
+        try {
+            // The probe itself gives up after startup_timeout; this bound only guards against a stall.
+            first.get(config.startupTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("upstream " + upstream.display() + " did not accept connections within"
+                    + " startup_timeout (" + config.startupTimeout().toMillis() + "ms)");
+        }
+    }
+
+    private void launch() {
+        FunctionProcess started = null;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            if (!config.functionCommand().isEmpty()) {
+                try {
+                    started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), System.getenv());
+                } catch (IOException | RuntimeException e) {
+                    Log.error("cannot start the upstream " + String.join(" ", config.functionCommand()) + ": " + e.getMessage());
+                    failed(ExitStatus.exited(127));
+                    return;
+                }
+                process = started;
+                startedNanos = System.nanoTime();
+            }
+        }
+        if (started != null) {
+            FunctionProcess running = started;
+            LogRelay.start(running.stdout(), "stdout", config.logBufferSize(), config.prefixLogs());
+            LogRelay.start(running.stderr(), "stderr", config.logBufferSize(), config.prefixLogs());
+            running.onExit().whenComplete((status, error) -> thread.execute(() ->
+                    exited(running, status == null ? ExitStatus.exited(1) : status)));
+            Log.info("started upstream " + String.join(" ", config.functionCommand()) + " (pid " + running.pid() + ")");
+        }
+        probe(started, System.nanoTime() + config.startupTimeout().toNanos());
+    }
+
+    /** Connects every {@link #PROBE_PERIOD} until the upstream answers, exits, or the start-up budget ends. */
+    private void probe(FunctionProcess candidate, long deadline) {
+        synchronized (this) {
+            if (stopped || candidate != process) {
+                return; // stopped, or exited: exited() has taken over
+            }
+        }
+        if (accepts(upstream.probe())) {
+            becameReady(candidate);
+            return;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            String message = "upstream " + upstream.display() + " did not accept connections within startup_timeout ("
+                    + config.startupTimeout().toMillis() + "ms)";
+            Log.error(message);
+            if (candidate == null) {
+                failFirstStart(message);
+            } else {
+                candidate.terminate(KILL_GRACE); // its exit restarts it, or ends the watchdog
+                synchronized (this) {
+                    if (restarts == 0 && !whenReady.isDone()) {
+                        whenReady.completeExceptionally(new IllegalStateException(message));
+                    }
+                }
+            }
+            return;
+        }
+        thread.schedule(() -> probe(candidate, deadline), PROBE_PERIOD.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void failFirstStart(String message) {
+        whenReady.completeExceptionally(new IllegalStateException(message));
+    }
+
+    private void becameReady(FunctionProcess candidate) {
+        CompletableFuture<Void> waiting;
+        synchronized (this) {
+            if (stopped || candidate != process) {
+                return;
+            }
+            ready = true;
+            waiting = whenReady;
+        }
+        Log.info("upstream " + upstream.display() + " is ready");
+        events.readinessChanged(true);
+        waiting.complete(null);
+    }
+
+    private void exited(FunctionProcess exited, ExitStatus status) {
+        boolean wasReady;
+        synchronized (this) {
+            if (exited != process) {
+                return;
+            }
+            process = null;
+            wasReady = ready;
+            ready = false;
+            if (whenReady.isDone()) {
+                whenReady = new CompletableFuture<>();
+            }
+            if (stopped) {
+                return;
+            }
+        }
+        Log.warn("upstream exited: " + status);
+        if (wasReady) {
+            events.readinessChanged(false);
+        }
+        failed(status);
+    }
+
+    /** Decides by {@code restart_policy} what follows an exit (or a failed start). */
+    private void failed(ExitStatus status) {
+        boolean restart = switch (config.restartPolicy()) {
+            case ALWAYS -> true;
+            case ON_FAILURE -> !status.success();
+            case NEVER -> false;
+        };
+        if (!restart) {
+            synchronized (this) {
+                stopped = true;
+                whenReady.completeExceptionally(new IllegalStateException("upstream exited: " + status));
+            }
+            Log.info("restart_policy=" + config.restartPolicy().name().toLowerCase().replace('_', '-')
+                    + ": not restarting the upstream");
+            events.ended(status);
+            return;
+        }
+        Duration backoff;
+        synchronized (this) {
+            if (System.nanoTime() - startedNanos >= STABLE.toNanos()) {
+                failures = 0;
+            }
+            backoff = backoff(failures++);
+            restarts++;
+        }
+        Log.info("restarting the upstream in " + backoff.toMillis() + "ms");
+        thread.schedule(this::launch, backoff.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    static Duration backoff(int failures) {
+        long millis = FIRST_BACKOFF.toMillis() << Math.min(failures, 20);
+        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
+    }
+
+    private static boolean accepts(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            try (Socket socket = new Socket()) {
+                socket.connect(inet, 1000);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        try (SocketChannel channel = SocketChannel.open(address)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Stops restarting and ends the upstream: SIGTERM, {@link #KILL_GRACE}, SIGKILL. Called at
+     * shutdown once in-flight requests have drained.
+     */
+    void stop() {
+        FunctionProcess running;
+        synchronized (this) {
+            stopped = true;
+            running = process;
+            ready = false;
+        }
+        if (running != null) {
+            Log.info("shutdown: stopping the upstream (pid " + running.pid() + ")");
+            running.terminate(KILL_GRACE);
+            try {
+                running.onExit().get(KILL_GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                Log.warn("shutdown: the upstream did not exit after SIGKILL");
+            }
+        }
+        thread.shutdownNow();
+    }
+}

@@ -1,0 +1,48 @@
+package io.fwatchdog.mode.http;
+
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * Where the upstream server listens, from {@code upstream_url}: {@code http://host[:port][/prefix]}
+ * or {@code unix:/path/to.sock}. The configuration has validated the syntax already.
+ *
+ * @param netty   the address the proxy connects to
+ * @param probe   the same address for a JDK {@code SocketChannel}, used by the readiness probe
+ * @param prefix  path prepended to every request URI ({@code ""} for none, never a trailing slash)
+ * @param display the URL as configured, for messages
+ */
+record UpstreamAddress(SocketAddress netty, SocketAddress probe, String prefix, String display) {
+
+    static UpstreamAddress parse(String url) {
+        if (url.startsWith("unix:")) {
+            String socket = url.substring("unix:".length());
+            return new UpstreamAddress(new DomainSocketAddress(socket), UnixDomainSocketAddress.of(Path.of(socket)), "", url);
+        }
+        URI uri = URI.create(url);
+        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        // Resolved now, once: the upstream is a local process whose address does not move.
+        InetSocketAddress address = new InetSocketAddress(uri.getHost(), port);
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return new UpstreamAddress(address, address, path, url);
+    }
+
+    boolean unix() {
+        return netty instanceof DomainSocketAddress;
+    }
+
+    /** The request target sent upstream: the prefix, then the client's URI exactly as received. */
+    String target(String clientUri) {
+        if (prefix.isEmpty()) {
+            return clientUri;
+        }
+        return clientUri.startsWith("/") ? prefix + clientUri : prefix + "/" + clientUri;
+    }
+}
