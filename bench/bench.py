@@ -30,11 +30,14 @@ LOAD_CORE = "1"
 GIB = 1 << 30
 
 
-def java_command():
+def java_command(mode="streaming"):
+    """The launcher's command line (see ./fwatchdog), without its shell around it."""
     props = (ROOT / "watchdog/target/jdk.properties").read_text()
     home = re.search(r"^\s*java\.home = (.+)$", props, re.M).group(1).strip()
-    return [f"{home}/bin/java", f"@{ROOT}/watchdog/src/dist/jvm.options",
-            "-jar", str(ROOT / "watchdog/target/fwatchdog.jar")]
+    options = [f"@{ROOT}/watchdog/src/dist/jvm.options"]
+    if mode != "http":
+        options.append(f"@{ROOT}/watchdog/src/dist/jvm-fork.options")
+    return [f"{home}/bin/java", *options, "-jar", str(ROOT / "watchdog/target/fwatchdog.jar")]
 
 
 def free_port():
@@ -69,7 +72,7 @@ class Watchdog:
         self.tmp = tempfile.mkdtemp(prefix="fwatchdog-bench-")
         env = dict(os.environ, TMPDIR=self.tmp, port=str(self.port), metrics_port="0",
                    healthcheck_interval="0", **settings)
-        self.process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *java_command()],
+        self.process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *java_command(settings.get("mode", "streaming"))],
                                         env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + 30
         while health_status(self.port) != 200:

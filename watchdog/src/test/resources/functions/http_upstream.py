@@ -13,8 +13,12 @@ GET /exit?code=N       exits the process at once with status N
 GET /big?mib=N         N MiB of zero bytes, Content-Length framed
 POST /count            reads the body in pieces and answers how many bytes it had
 GET /gated?file=F      one event, then a second once file F exists, then the end
+GET /ws (Upgrade)      a websocket that echoes each text or binary message
 """
+import base64
+import hashlib
 import os
+import struct
 import socket
 import socketserver
 import sys
@@ -101,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
             os._exit(int(query.get("code", ["1"])[0]))
         elif path == "/count":
             self.send(200, str(sum(len(piece) for piece in self.body_pieces())).encode())
+        elif path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self.websocket_echo()
         elif path == "/gated":
             gate = query["file"][0]
             self.send_response(200)
@@ -128,6 +134,39 @@ class Handler(BaseHTTPRequestHandler):
             self.send(404, f"no such path: {self.path}\n".encode())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = route
+
+
+    def websocket_echo(self):
+        self.close_connection = True
+        key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                return
+            opcode, length = head[0] & 0x0F, head[1] & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", self.rfile.read(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", self.rfile.read(8))[0]
+            mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(length)))
+            if opcode == 8:
+                self.wfile.write(b"\x88\x00")
+                self.wfile.flush()
+                return
+            if opcode in (0, 1, 2):  # continuation, text, binary: echoed frame by frame
+                size = len(payload)
+                frame = bytes([head[0]]) + (bytes([size]) if size < 126 else
+                                            b"\x7e" + struct.pack(">H", size) if size < 65536 else
+                                            b"\x7f" + struct.pack(">Q", size))
+                self.wfile.write(frame + payload)
+                self.wfile.flush()
 
 
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

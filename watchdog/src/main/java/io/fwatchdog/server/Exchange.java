@@ -45,6 +45,15 @@ public interface Exchange {
      */
     void send(FullHttpResponse response);
 
+    /**
+     * Switches protocols (a websocket): sends {@code switching} (a 101), then relays this
+     * connection's bytes to {@code peer} and back through {@code peerTunnel}, already the last
+     * handler of {@code peer}'s pipeline. {@code switched} runs once both sides are joined, for
+     * the mode to take its own HTTP handlers out of {@code peer}'s pipeline. The exchange ends
+     * when the connection closes.
+     */
+    void upgrade(HttpResponse switching, io.netty.channel.Channel peer, Tunnel peerTunnel, Runnable switched);
+
     /** Sends what has been written so far, the response head included. */
     void flush();
 

@@ -3,7 +3,9 @@ package io.fwatchdog.server;
 import io.fwatchdog.log.Log;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -17,10 +19,12 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.UUID;
@@ -479,6 +483,38 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             bytes += content.readableBytes();
             ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
+        }
+
+        @Override
+        public void upgrade(HttpResponse switching, io.netty.channel.Channel peer, Tunnel peerTunnel, Runnable switched) {
+            if (done || started) {
+                throw new IllegalStateException("response already started");
+            }
+            started = true;
+            status = switching.status().code();
+            switching.headers().set(Responses.CALL_ID, callId);
+            cancelReadTimer();
+            ctx.writeAndFlush(switching).addListener(written -> {
+                if (!written.isSuccess() || !peer.isActive()) {
+                    peer.close();
+                    abort(null, "upgrade failed: the client or the upstream went away");
+                    return;
+                }
+                // From here on the connection carries another protocol: no HTTP handler may see it.
+                ChannelPipeline pipeline = ctx.pipeline();
+                Tunnel tunnel = new Tunnel();
+                pipeline.addLast(tunnel);
+                pipeline.remove(HttpServerExpectContinueHandler.class);
+                pipeline.remove(FlowControlHandler.class);
+                pipeline.remove(FrontCodec.class); // bytes it held pass on to the tunnel
+                Channel client = ctx.channel();
+                closeAfter = true;
+                client.closeFuture().addListener(closed -> finish(client.newSucceededFuture()));
+                pipeline.remove(FrontHandler.this);
+                tunnel.connect(peer);
+                peerTunnel.connect(client);
+                switched.run();
+            });
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.server.Call;
 import io.fwatchdog.server.Exchange;
+import io.fwatchdog.server.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
@@ -13,8 +14,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -71,6 +72,8 @@ final class ProxyCall implements Call {
     private final HttpRequest request;
     private final long startNanos = System.nanoTime();
     private final boolean hasBody;
+    /** The client asked to switch protocols (a websocket); the upstream may agree with a 101. */
+    private final String upgrade;
     private ScheduledFuture<?> shortTimeout;
     private CompositeByteBuf buffered;
     private SimpleChannelPool pool;
@@ -87,6 +90,8 @@ final class ProxyCall implements Call {
         this.loop = exchange.eventLoop();
         this.request = exchange.request();
         this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        this.upgrade = request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
         shortenedTimeout().ifPresent(timeout -> shortTimeout = loop.schedule(this::onTimeout,
                 timeout.toNanos(), TimeUnit.NANOSECONDS));
         if (mode.config.bufferHttp() && hasBody) {
@@ -205,6 +210,11 @@ final class ProxyCall implements Call {
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
+        if (upgrade != null) {
+            // Hop-by-hop, yet the one request where the upstream must see them.
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            headers.set(HttpHeaderNames.UPGRADE, upgrade);
+        }
         String client = clientAddress(exchange.remoteAddress());
         String forwarded = headers.get(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, forwarded == null || forwarded.isBlank() ? client : forwarded + ", " + client);
@@ -292,8 +302,11 @@ final class ProxyCall implements Call {
                     upstreamFailed(response.decoderResult().cause());
                     return;
                 }
-                if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL
-                        && response.status().code() != HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                if (response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                    switchProtocols(response);
+                    return;
+                }
+                if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                     return; // 100 Continue and the like concern the hop, not the client
                 }
                 respond(response);
@@ -317,24 +330,53 @@ final class ProxyCall implements Call {
         }
     }
 
+    /**
+     * The upstream agreed to switch protocols: from now on the two connections are one byte
+     * stream, relayed by a {@link Tunnel} on each; the upstream connection leaves the pool.
+     */
+    private void switchProtocols(HttpResponse response) {
+        if (upgrade == null) {
+            upstreamFailed(new IllegalStateException("101 Switching Protocols to a request that asked for no upgrade"));
+            return;
+        }
+        Channel channel = upstream;
+        if (shortTimeout != null) {
+            shortTimeout.cancel(false);
+        }
+        over = true;
+        upstream = null;
+        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+        handler.call = null;
+        handler.tunneling = true;
+        Tunnel tunnel = new Tunnel();
+        channel.pipeline().addLast(tunnel);
+        HttpHeaders headers = response.headers();
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
+        exchange.upgrade(response, channel, tunnel, () -> {
+            channel.pipeline().remove(UpstreamHandler.class);
+            channel.pipeline().remove(HttpClientCodec.class); // bytes it held pass on to the tunnel
+        });
+    }
+
+    /** Passes the upstream's head on, reworked in place: it is not used again. */
     private void respond(HttpResponse response) {
         if (shortTimeout != null) {
             shortTimeout.cancel(false);
         }
         responseKeepAlive = HttpUtil.isKeepAlive(response);
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
-        HttpHeaders headers = head.headers().set(response.headers());
+        HttpHeaders headers = response.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        boolean lengthKnown = HttpUtil.isContentLengthSet(response);
         stripHopByHop(headers);
-        if (!HttpUtil.isContentLengthSet(response) && mayHaveBody(response)) {
+        if (chunked || (!lengthKnown && mayHaveBody(response))) {
             // Chunked upstream, or a body that ends with the connection: chunked to the client.
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        } else if (chunked) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
-        exchange.respond(head);
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        exchange.respond(response);
     }
 
     private boolean mayHaveBody(HttpResponse response) {
@@ -432,9 +474,15 @@ final class ProxyCall implements Call {
      */
     static final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         ProxyCall call;
+        /** Switched protocols: bytes pass on to the tunnel behind this handler. */
+        boolean tunneling;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (tunneling) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
             if (call == null) {
                 ReferenceCountUtil.release(msg);
                 ctx.close();
@@ -445,7 +493,9 @@ final class ProxyCall implements Call {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (call != null) {
+            if (tunneling) {
+                ctx.fireChannelReadComplete();
+            } else if (call != null) {
                 call.upstreamReadComplete();
             }
         }
@@ -455,6 +505,7 @@ final class ProxyCall implements Call {
             if (call != null) {
                 call.upstreamFailed(null);
             }
+            ctx.fireChannelInactive();
         }
 
         @Override

@@ -331,6 +331,38 @@ class HttpModeTest {
         }
     }
 
+    @Test
+    void relaysAWebsocketAfterTheUpgrade() throws Exception {
+        try (var w = proxy()) {
+            var received = new java.util.concurrent.LinkedBlockingQueue<String>();
+            java.net.http.WebSocket socket = w.client.newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create("ws://127.0.0.1:" + w.port() + "/ws"), new java.net.http.WebSocket.Listener() {
+                        @Override
+                        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data,
+                                boolean last) {
+                            received.add(data.toString());
+                            ws.request(1);
+                            return null;
+                        }
+                    })
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+            socket.sendText("hello", true).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(received.poll(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("hello");
+            socket.sendText("x".repeat(100_000), true).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            StringBuilder big = new StringBuilder();
+            while (big.length() < 100_000) {
+                String piece = received.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(piece).as("echo after %d characters", big.length()).isNotNull();
+                big.append(piece);
+            }
+            assertThat(big.toString()).isEqualTo("x".repeat(100_000));
+
+            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(30, java.util.concurrent.TimeUnit.SECONDS);
+            Processes.await(Duration.ofSeconds(30), () -> w.watchdog.inflight() == 0);
+        }
+    }
+
     private static InputStream zeros(long size) {
         return new InputStream() {
             private long left = size;
