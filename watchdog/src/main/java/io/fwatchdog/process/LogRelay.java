@@ -56,6 +56,16 @@ public final class LogRelay {
     }
 
     /**
+     * Relays a function process's output to {@link Log#relay}, each line tagged with the call id
+     * of the request it serves and the process id.
+     */
+    public static CompletableFuture<Void> start(ReadableByteChannel source, String stream, int maxLineBytes,
+            boolean prefix, String callId, long pid) {
+        return start(source, stream, maxLineBytes, prefix,
+                (name, line, withPrefix) -> Log.relay(name, line, withPrefix, callId, pid));
+    }
+
+    /**
      * Starts relaying {@code source} until end-of-file.
      *
      * @param maxLineBytes the longest piece emitted, or -1 for whole lines however long
