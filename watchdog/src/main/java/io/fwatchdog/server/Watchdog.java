@@ -2,6 +2,8 @@ package io.fwatchdog.server;
 
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
+import io.fwatchdog.metrics.MetricsServer;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
@@ -41,30 +43,37 @@ public final class Watchdog {
     private final ProcessLauncher launcher;
     private final Mode mode;
     private final Health health;
+    private final Metrics metrics;
     private final Front front;
     private final EventLoopGroup group;
     private final Channel listener;
+    /** Empty with {@code metrics_port=0}. */
+    private final Optional<MetricsServer> metricsServer;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
     private volatile int exitStatus;
 
-    private Watchdog(Config config) throws InterruptedException {
+    /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
+    private Watchdog(Config config, int metricsPort) throws InterruptedException {
         List<String> unavailable = unavailable(config);
         if (!unavailable.isEmpty()) {
             throw new UnavailableException(unavailable);
         }
         this.config = config;
+        Log.configure(config.logFormat(), config.logCallId(), config.mode());
+        this.metrics = metricsPort < 0 ? Metrics.disabled() : Metrics.create();
         this.launcher = ProcessLauncher.create();
-        this.mode = createMode(config, launcher);
+        this.mode = createMode(config, launcher, metrics);
         this.health = new Health(config.suppressLock() ? Optional.empty() : Optional.of(config.lockFile()));
-        this.front = new Front(config, mode, health);
+        this.front = new Front(config, mode, health, metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(io);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Channel bound = null;
         try {
-            this.listener = new ServerBootstrap()
+            bound = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -74,17 +83,23 @@ public final class Watchdog {
                     .bind(config.port())
                     .sync()
                     .channel();
+            this.metricsServer = metricsPort < 0 ? Optional.empty()
+                    : Optional.of(MetricsServer.start(metrics, metricsPort));
         } catch (RuntimeException | InterruptedException e) {
+            if (bound != null) {
+                bound.close();
+            }
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             mode.close();
             launcher.close();
             throw e;
         }
+        this.listener = bound;
     }
 
-    private static Mode createMode(Config config, ProcessLauncher launcher) {
+    private static Mode createMode(Config config, ProcessLauncher launcher, Metrics metrics) {
         return switch (config.mode()) {
-            case STREAMING, SERIALIZING -> new ForkMode(config, launcher);
+            case STREAMING, SERIALIZING -> new ForkMode(config, launcher, metrics);
             case HTTP, AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
         };
     }
@@ -99,9 +114,6 @@ public final class Watchdog {
             case STREAMING, SERIALIZING -> {}
             case HTTP, AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
                     + "\" is not available in this version (expected: streaming or serializing)");
-        }
-        if (config.logFormat() == Config.LogFormat.JSON) {
-            problems.add("log_format: \"json\" is not available in this version (expected: text)");
         }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
@@ -118,7 +130,19 @@ public final class Watchdog {
      * @throws UncheckedIOException when the lock file cannot be written
      */
     public static Watchdog start(Config config) throws InterruptedException {
-        Watchdog watchdog = new Watchdog(config);
+        return start(config, metricsBind(config));
+    }
+
+    /**
+     * As {@link #start(Config)}, with the metrics listener on any free port whatever
+     * {@code metrics_port} says; {@link #metricsPort()} tells which. For tests and embedding.
+     */
+    public static Watchdog startWithMetricsOnAnyPort(Config config) throws InterruptedException {
+        return start(config, 0);
+    }
+
+    private static Watchdog start(Config config, int metricsPort) throws InterruptedException {
+        Watchdog watchdog = new Watchdog(config, metricsPort);
         watchdog.becomeHealthy();
         return watchdog;
     }
@@ -138,7 +162,7 @@ public final class Watchdog {
     public static int run(Config config) {
         Watchdog watchdog;
         try {
-            Watchdog created = new Watchdog(config);
+            Watchdog created = new Watchdog(config, metricsBind(config));
             // Before the lock file exists: an orchestrator may signal as soon as it sees health.
             for (String name : new String[] {"TERM", "INT"}) {
                 Signal.handle(new Signal(name), signal -> created.shutdown());
@@ -162,8 +186,17 @@ public final class Watchdog {
         return watchdog.awaitTermination();
     }
 
+    private static int metricsBind(Config config) {
+        return config.metricsPort() == 0 ? -1 : config.metricsPort();
+    }
+
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
+    public int metricsPort() {
+        return metricsServer.map(MetricsServer::port).orElse(0);
     }
 
     /** Requests admitted to the function and not yet finished. */
@@ -235,6 +268,7 @@ public final class Watchdog {
         }
         stopNow();
         Log.info("shutdown complete");
+        Log.flush();
         terminated.countDown();
     }
 
@@ -243,6 +277,7 @@ public final class Watchdog {
         front.connections.close().awaitUninterruptibly(KILL_GRACE.toMillis());
         group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
         launcher.close();
+        metricsServer.ifPresent(MetricsServer::close);
     }
 
     /** The configuration asks for something the contract has and this build does not. */
