@@ -143,6 +143,19 @@ class MetricsTest {
     }
 
     @Test
+    void countsA413FromTheWatchdogWithoutStartingAProcess() throws Exception {
+        try (var w = WatchdogFixture.startWithMetrics(Map.of("mode", "serializing", "fprocess", "cat",
+                        "max_body_size", "16"));
+                RawConnection c = w.connect()) {
+            c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n");
+            assertThat(c.readResponse().status()).isEqualTo(413);
+
+            assertThat(scrape(w)).containsEntry("http_requests_total{code=\"413\",method=\"post\"}", 1.0)
+                    .containsEntry("fwatchdog_function_process_starts_total", 0.0);
+        }
+    }
+
+    @Test
     void countsAnUnknownMethodAsOther() throws Exception {
         try (var w = WatchdogFixture.startWithMetrics(Map.of("fprocess", "cat"));
                 RawConnection c = w.connect()) {
