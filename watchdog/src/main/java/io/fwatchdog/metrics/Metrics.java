@@ -123,6 +123,14 @@ public final class Metrics {
         CounterWithCallback.builder().name("fwatchdog_log_lines_dropped_total")
                 .help("Log lines dropped because the log output could not take them fast enough")
                 .callback(callback -> callback.call(Log.dropped())).register(registry);
+    }
+
+    /**
+     * Adds the client's JVM and process instrumentation. It takes about as long as everything
+     * else here (management beans), so {@link MetricsServer} does it on its own thread, off
+     * the start-up path, before it answers the first scrape.
+     */
+    void registerJvmAndProcess() {
         JvmMemoryMetrics.builder().register(registry);
         JvmThreadsMetrics.builder().register(registry);
         JvmGarbageCollectorMetrics.builder().register(registry);

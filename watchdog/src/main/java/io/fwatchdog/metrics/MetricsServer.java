@@ -32,6 +32,8 @@ public final class MetricsServer implements AutoCloseable {
         }
         ExecutorService thread = Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().daemon().name("fwatchdog-metrics").factory());
+        // The one thread takes tasks in order: every scrape comes after this.
+        thread.execute(metrics::registerJvmAndProcess);
         try {
             return new MetricsServer(HTTPServer.builder()
                     .port(port)
