@@ -174,13 +174,14 @@ public final class Watchdog {
             e.problems.forEach(problem -> System.err.println("  " + problem));
             return 2;
         } catch (UncheckedIOException e) {
-            System.err.println("fwatchdog: " + e.getMessage());
+            // The log is configured by now: these lines are in log_format, JSON included.
+            Log.error(e.getMessage());
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
         } catch (RuntimeException e) {
-            System.err.println("fwatchdog: cannot start: " + e.getMessage());
+            Log.error("cannot start: " + e.getMessage());
             return 1;
         }
         return watchdog.awaitTermination();
