@@ -13,6 +13,8 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -152,6 +154,23 @@ class MetricsTest {
 
             assertThat(scrape(w)).containsEntry("http_requests_total{code=\"413\",method=\"post\"}", 1.0)
                     .containsEntry("fwatchdog_function_process_starts_total", 0.0);
+        }
+    }
+
+    @Test
+    void countsAFunctionThatCannotBeStarted() throws Exception {
+        Path dir = Files.createTempDirectory("fwatchdog-vanishing");
+        Path executable = Files.copy(Path.of("/bin/true"), dir.resolve("vanishing"));
+        try (var w = WatchdogFixture.startWithMetrics(Map.of("fprocess", executable.toString()))) {
+            Files.delete(executable);
+
+            assertThat(w.get("/").statusCode()).isEqualTo(500);
+
+            assertThat(scrape(w)).containsEntry("fwatchdog_function_process_start_failures_total", 1.0)
+                    .containsEntry("fwatchdog_function_process_starts_total", 0.0)
+                    .containsEntry("http_requests_total{code=\"500\",method=\"get\"}", 1.0);
+        } finally {
+            Files.delete(dir);
         }
     }
 
