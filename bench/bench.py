@@ -70,8 +70,8 @@ class Watchdog:
     def __init__(self, settings, log):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="fwatchdog-bench-")
-        env = dict(os.environ, TMPDIR=self.tmp, port=str(self.port), metrics_port="0",
-                   healthcheck_interval="0", **settings)
+        env = dict(os.environ, TMPDIR=self.tmp, port=str(self.port), metrics_port="0", healthcheck_interval="0")
+        env.update(settings)
         self.process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *java_command(settings.get("mode", "streaming"))],
                                         env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + 30

@@ -1,59 +1,89 @@
 package io.fwatchdog.log;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import io.fwatchdog.config.Config;
 import java.io.PrintStream;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /**
- * The watchdog's log: its own lines, access lines and relayed function output. Each line
- * reaches the stream in a single write, so lines from concurrent requests never interleave
- * mid-line, and the request path pays one system call per line.
+ * The watchdog's log: its own lines, access lines and relayed function output, as text or
+ * JSON ({@code log_format}). Callers only hand over values; one writer thread formats and
+ * writes them, whole lines only, so lines never interleave and a slow log consumer never holds
+ * up a request: past a bounded buffer, lines are dropped, counted and reported.
  */
 public final class Log {
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss").withZone(ZoneOffset.UTC);
-    private static volatile PrintStream out = System.err;
-    /** The formatted time of the current second: lines within a second share it. */
-    private static volatile Stamp stamp = new Stamp(Long.MIN_VALUE, "");
+    /** What may wait to be written, about 4 MiB of text; beyond it lines are dropped. */
+    static final long MAX_PENDING = 4L << 20;
+    private static final long FLUSH_MILLIS = 5_000;
 
-    private record Stamp(long second, String text) {}
+    private static final LogWriter WRITER = new LogWriter(System.err, MAX_PENDING, new TextFormat(false));
 
     private Log() {}
 
-    /** Redirects the log (tests capture it). */
+    /**
+     * Sets the format from the configuration: text or JSON, whether text access lines carry
+     * the call id ({@code log_callid}), and the mode named in JSON lines.
+     */
+    public static void configure(Config.LogFormat format, boolean logCallId, Config.ModeName mode) {
+        WRITER.format(switch (format) {
+            case TEXT -> new TextFormat(logCallId);
+            case JSON -> new JsonFormat(mode.name().toLowerCase(Locale.ROOT));
+        });
+    }
+
+    /** Redirects the log (tests capture it); lines already submitted go to the old stream first. */
     public static void to(PrintStream stream) {
-        out = stream;
-    }
-
-    public static void info(String message) {
-        write(message);
-    }
-
-    public static void warn(String message) {
-        write("warning: " + message);
-    }
-
-    public static void error(String message) {
-        write("error: " + message);
-    }
-
-    public static void error(String message, Throwable cause) {
-        write("error: " + message + ": " + cause);
+        WRITER.flush(FLUSH_MILLIS);
+        WRITER.output(stream);
     }
 
     /**
-     * A line of function output. With {@code prefix} it carries the time and the stream name,
-     * as of-watchdog's {@code prefix_logs}; without, it is written as the function wrote it.
+     * Waits (a few seconds at most) until every line logged so far has been written: before
+     * the process exits, and in tests before reading what was captured.
+     */
+    public static void flush() {
+        WRITER.flush(FLUSH_MILLIS);
+    }
+
+    /** Lines dropped because the output did not keep up, since start. */
+    public static long dropped() {
+        return WRITER.dropped();
+    }
+
+    public static void info(String message) {
+        WRITER.submit(Line.watchdog(Line.Level.INFO, message));
+    }
+
+    public static void warn(String message) {
+        WRITER.submit(Line.watchdog(Line.Level.WARN, message));
+    }
+
+    public static void error(String message) {
+        WRITER.submit(Line.watchdog(Line.Level.ERROR, message));
+    }
+
+    public static void error(String message, Throwable cause) {
+        WRITER.submit(Line.watchdog(Line.Level.ERROR, message + ": " + cause));
+    }
+
+    /**
+     * A line of function output. With {@code prefix} a text line carries the time and the
+     * stream name, as of-watchdog's {@code prefix_logs}; without, it is written as the function
+     * wrote it.
      */
     public static void relay(String stream, String line, boolean prefix) {
-        if (prefix) {
-            write(stream + ": " + line);
-        } else {
-            emit(line);
-        }
+        relay(stream, line, prefix, null, 0);
+    }
+
+    /** A line of a function process's output, tagged with the request it serves (JSON lines show both). */
+    public static void relay(String stream, String line, boolean prefix, String callId, long pid) {
+        WRITER.submit(new Line(System.currentTimeMillis(), Line.Level.INFO, stream, line, prefix, null, 0, 0, 0,
+                callId, pid));
+    }
+
+    /** The access line of one request to the function. */
+    public static void access(String method, String uri, int status, long bytes, long nanos, String callId) {
+        WRITER.submit(new Line(System.currentTimeMillis(), Line.Level.INFO, Line.ACCESS, uri, true, method, status,
+                bytes, nanos, callId, 0));
     }
 
     /**
@@ -68,28 +98,5 @@ public final class Log {
         long units = Math.round(nanos / (1e9 / scale));
         String fraction = Long.toString(units % scale);
         return units / scale + "." + "0".repeat(places - fraction.length()) + fraction;
-    }
-
-    private static void write(String message) {
-        emit(timestamp() + " " + message);
-    }
-
-    private static void emit(String line) {
-        byte[] bytes = (line + "\n").getBytes(UTF_8);
-        PrintStream stream = out;
-        synchronized (stream) {
-            stream.write(bytes, 0, bytes.length);
-            stream.flush();
-        }
-    }
-
-    private static String timestamp() {
-        long second = System.currentTimeMillis() / 1000;
-        Stamp current = stamp;
-        if (current.second() != second) {
-            current = new Stamp(second, TIME.format(Instant.ofEpochSecond(second)));
-            stamp = current;
-        }
-        return current.text();
     }
 }

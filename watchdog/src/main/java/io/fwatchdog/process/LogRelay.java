@@ -18,8 +18,9 @@ import java.util.concurrent.Executors;
  *
  * <p>It never stops reading: a line longer than the limit is emitted in pieces of at most
  * that many bytes, so a function writing megabytes without a newline never blocks on a full
- * pipe and no byte is dropped. Pieces are cut between UTF-8 characters where possible;
- * malformed UTF-8 becomes replacement characters.
+ * pipe and no byte is dropped here (the log behind it drops whole lines only when its own
+ * output falls behind; see {@link Log}). Pieces are cut between UTF-8 characters where
+ * possible; malformed UTF-8 becomes replacement characters.
  */
 public final class LogRelay {
     /** Where relayed lines go; {@link Log#relay} in production. */
@@ -53,6 +54,16 @@ public final class LogRelay {
     public static CompletableFuture<Void> start(ReadableByteChannel source, String stream, int maxLineBytes,
             boolean prefix) {
         return start(source, stream, maxLineBytes, prefix, Log::relay);
+    }
+
+    /**
+     * Relays a function process's output to {@link Log#relay}, each line tagged with the call id
+     * of the request it serves and the process id.
+     */
+    public static CompletableFuture<Void> start(ReadableByteChannel source, String stream, int maxLineBytes,
+            boolean prefix, String callId, long pid) {
+        return start(source, stream, maxLineBytes, prefix,
+                (name, line, withPrefix) -> Log.relay(name, line, withPrefix, callId, pid));
     }
 
     /**

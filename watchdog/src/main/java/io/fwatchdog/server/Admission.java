@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 
 /**
  * Admission control for requests to the function: at most {@code max_inflight} run at once
@@ -35,13 +36,16 @@ final class Admission {
     private final int maxInflight;
     private final int maxQueue;
     private final Duration maxWait;
+    /** Told how long each waiter waited, in nanoseconds, whichever way its wait ended. */
+    private final LongConsumer waited;
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private int inflight;
 
-    Admission(int maxInflight, int maxQueue, Duration maxWait) {
+    Admission(int maxInflight, int maxQueue, Duration maxWait, LongConsumer waited) {
         this.maxInflight = maxInflight;
         this.maxQueue = maxQueue;
         this.maxWait = maxWait;
+        this.waited = waited;
     }
 
     /**
@@ -71,6 +75,7 @@ final class Admission {
             waiter.timer = loop.schedule(() -> {
                 if (waiter.claim()) {
                     withdraw(waiter);
+                    waited.accept(System.nanoTime() - waiter.since);
                     listener.rejected(Rejection.QUEUE_TIMEOUT);
                 }
             }, maxWait.toNanos(), TimeUnit.NANOSECONDS);
@@ -79,6 +84,7 @@ final class Admission {
             if (waiter.claim()) {
                 waiter.cancelTimer();
                 withdraw(waiter);
+                waited.accept(System.nanoTime() - waiter.since);
             }
         };
     }
@@ -97,6 +103,7 @@ final class Admission {
         }
         Waiter admitted = next;
         admitted.cancelTimer();
+        waited.accept(System.nanoTime() - admitted.since);
         admitted.loop.execute(admitted.listener::admitted);
     }
 
@@ -121,6 +128,7 @@ final class Admission {
         final EventExecutor loop;
         final Listener listener;
         final AtomicBoolean settled = new AtomicBoolean();
+        final long since = System.nanoTime();
         volatile ScheduledFuture<?> timer;
 
         Waiter(EventExecutor loop, Listener listener) {

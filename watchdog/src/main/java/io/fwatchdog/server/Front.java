@@ -1,6 +1,7 @@
 package io.fwatchdog.server;
 
 import io.fwatchdog.config.Config;
+import io.fwatchdog.metrics.Metrics;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -16,15 +17,19 @@ final class Front {
     final Mode mode;
     final Admission admission;
     final Health health;
+    final Metrics metrics;
     final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean closing;
     private int inflight;
 
-    Front(Config config, Mode mode, Health health) {
+    Front(Config config, Mode mode, Health health, Metrics metrics) {
         this.config = config;
         this.mode = mode;
         this.health = health;
-        this.admission = new Admission(config.maxInflight(), config.maxQueue(), config.execTimeout());
+        this.metrics = metrics;
+        this.admission = new Admission(config.maxInflight(), config.maxQueue(), config.execTimeout(),
+                metrics::queueWaited);
+        metrics.watch(this::inflight, admission::queued);
     }
 
     /** True when the function can take requests: health's answer. */

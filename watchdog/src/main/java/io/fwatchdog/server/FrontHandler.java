@@ -1,6 +1,7 @@
 package io.fwatchdog.server;
 
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -107,6 +108,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (front.closing()) {
+            front.metrics.rejected(Metrics.Rejection.SHUTTING_DOWN);
+            front.metrics.requestEnded(request.method(), HttpResponseStatus.SERVICE_UNAVAILABLE.code(), 0, 0, 0);
             answerSimple(request, Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "the watchdog is shutting down and takes no new requests"), true);
             return;
@@ -328,6 +331,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         private boolean closeAfter;
         private int status;
         private long bytes;
+        private long bodyBytes;
         private Runnable writableTask;
         private ScheduledFuture<?> execTimer;
         private ScheduledFuture<?> writeTimer;
@@ -368,9 +372,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 public void rejected(Admission.Rejection reason) {
                     withdraw = null;
                     if (reason == Admission.Rejection.FULL) {
+                        front.metrics.rejected(Metrics.Rejection.MAX_INFLIGHT);
                         fail(HttpResponseStatus.TOO_MANY_REQUESTS,
                                 "Concurrent request limit exceeded. Max concurrent requests: " + front.config.maxInflight());
                     } else {
+                        front.metrics.rejected(Metrics.Rejection.QUEUE_TIMEOUT);
                         fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no free slot within exec_timeout ("
                                 + Responses.duration(front.config.execTimeout()) + "): max_inflight="
                                 + front.config.maxInflight() + ", max_queue=" + front.config.maxQueue());
@@ -383,6 +389,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (content instanceof LastHttpContent) {
                 bodyComplete = true;
             }
+            bodyBytes += content.content().readableBytes();
             if (call == null) {
                 ReferenceCountUtil.release(content);
                 return;
@@ -611,7 +618,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 front.admission.release();
             }
             front.exchangeEnded();
-            accessLog();
+            long nanos = System.nanoTime() - startNanos;
+            front.metrics.requestEnded(request.method(), status, nanos, bodyBytes, bytes);
+            accessLog(nanos);
             current = null;
             if (!closeAfter && !bodyComplete && hasBody(request)) {
                 closeAfter = true;
@@ -627,20 +636,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
-        private void accessLog() {
+        private void accessLog(long nanos) {
             String agent = request.headers().get(HttpHeaderNames.USER_AGENT);
             if (agent != null && agent.startsWith("kube-probe")) {
                 return;
             }
-            StringBuilder line = new StringBuilder(96)
-                    .append(request.method()).append(' ').append(request.uri())
-                    .append(" - ").append(status)
-                    .append(" - ContentLength: ").append(bytes).append("B (")
-                    .append(Log.seconds(System.nanoTime() - startNanos, 4)).append("s)");
-            if (front.config.logCallId()) {
-                line.append(" call_id=").append(callId);
-            }
-            Log.info(line.toString());
+            Log.access(request.method().name(), request.uri(), status, bytes, nanos, callId);
         }
     }
 }

@@ -2,6 +2,8 @@ package io.fwatchdog.server;
 
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
+import io.fwatchdog.metrics.MetricsServer;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;
 import io.fwatchdog.process.ExitStatus;
@@ -44,9 +46,12 @@ public final class Watchdog {
     private final ProcessLauncher launcher;
     private final Mode mode;
     private final Health health;
+    private final Metrics metrics;
     private final Front front;
     private final EventLoopGroup group;
     private final Channel listener;
+    /** Empty with {@code metrics_port=0}. */
+    private final Optional<MetricsServer> metricsServer;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
@@ -56,17 +61,20 @@ public final class Watchdog {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean skipInterval;
 
-    private Watchdog(Config config) throws InterruptedException {
+    /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
+    private Watchdog(Config config, int metricsPort) throws InterruptedException {
         List<String> unavailable = unavailable(config);
         if (!unavailable.isEmpty()) {
             throw new UnavailableException(unavailable);
         }
         this.config = config;
+        Log.configure(config.logFormat(), config.logCallId(), config.mode());
+        this.metrics = metricsPort < 0 ? Metrics.disabled() : Metrics.create();
         this.launcher = ProcessLauncher.create();
         // An http upstream is ready only once it answers; a forked function is ready at once.
         this.health = new Health(config.suppressLock() ? Optional.empty() : Optional.of(config.lockFile()),
                 config.mode() != Config.ModeName.HTTP);
-        this.mode = createMode(config, launcher, new FunctionEvents() {
+        this.mode = createMode(config, launcher, metrics, new FunctionEvents() {
             @Override
             public void readinessChanged(boolean ready) {
                 health.functionReadinessChanged(ready);
@@ -77,13 +85,14 @@ public final class Watchdog {
                 end(status.shellStatus());
             }
         });
-        this.front = new Front(config, mode, health);
+        this.front = new Front(config, mode, health, metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(io);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Channel bound = null;
         try {
-            this.listener = new ServerBootstrap()
+            bound = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -93,18 +102,24 @@ public final class Watchdog {
                     .bind(config.port())
                     .sync()
                     .channel();
+            this.metricsServer = metricsPort < 0 ? Optional.empty()
+                    : Optional.of(MetricsServer.start(metrics, metricsPort));
         } catch (RuntimeException | InterruptedException e) {
+            if (bound != null) {
+                bound.close();
+            }
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             mode.close();
             launcher.close();
             throw e;
         }
+        this.listener = bound;
     }
 
-    private static Mode createMode(Config config, ProcessLauncher launcher, FunctionEvents events) {
+    private static Mode createMode(Config config, ProcessLauncher launcher, Metrics metrics, FunctionEvents events) {
         return switch (config.mode()) {
-            case STREAMING, SERIALIZING -> new ForkMode(config, launcher);
-            case HTTP -> new HttpMode(config, launcher, events);
+            case STREAMING, SERIALIZING -> new ForkMode(config, launcher, metrics);
+            case HTTP -> new HttpMode(config, launcher, events, metrics);
             case AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
         };
     }
@@ -119,9 +134,6 @@ public final class Watchdog {
             case STREAMING, SERIALIZING, HTTP -> {}
             case AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
                     + "\" is not available in this version (expected: streaming, serializing or http)");
-        }
-        if (config.logFormat() == Config.LogFormat.JSON) {
-            problems.add("log_format: \"json\" is not available in this version (expected: text)");
         }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
@@ -138,7 +150,19 @@ public final class Watchdog {
      * @throws UncheckedIOException when the lock file cannot be written
      */
     public static Watchdog start(Config config) throws InterruptedException {
-        Watchdog watchdog = new Watchdog(config);
+        return start(config, metricsBind(config));
+    }
+
+    /**
+     * As {@link #start(Config)}, with the metrics listener on any free port whatever
+     * {@code metrics_port} says; {@link #metricsPort()} tells which. For tests and embedding.
+     */
+    public static Watchdog startWithMetricsOnAnyPort(Config config) throws InterruptedException {
+        return start(config, 0);
+    }
+
+    private static Watchdog start(Config config, int metricsPort) throws InterruptedException {
+        Watchdog watchdog = new Watchdog(config, metricsPort);
         watchdog.becomeHealthy();
         return watchdog;
     }
@@ -159,7 +183,7 @@ public final class Watchdog {
     public static int run(Config config) {
         Watchdog watchdog = null;
         try {
-            watchdog = new Watchdog(config);
+            watchdog = new Watchdog(config, metricsBind(config));
             Watchdog created = watchdog;
             // Before the lock file exists: an orchestrator may signal as soon as it sees health.
             for (String name : new String[] {"TERM", "INT"}) {
@@ -171,25 +195,35 @@ public final class Watchdog {
             e.problems.forEach(problem -> System.err.println("  " + problem));
             return 2;
         } catch (UncheckedIOException e) {
-            System.err.println("fwatchdog: " + e.getMessage());
+            // The log is configured by now: these lines are in log_format, JSON included.
+            Log.error(e.getMessage());
             return 1;
         } catch (IllegalStateException e) {
             // The function could not become ready: with restart_policy=never, its own status.
-            System.err.println("fwatchdog: " + e.getMessage());
+            Log.error(e.getMessage());
             int ended = watchdog == null ? -1 : watchdog.endStatus.get();
             return ended >= 0 ? ended : 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
         } catch (RuntimeException e) {
-            System.err.println("fwatchdog: cannot start: " + e.getMessage());
+            Log.error("cannot start: " + e.getMessage());
             return 1;
         }
         return watchdog.awaitTermination();
     }
 
+    private static int metricsBind(Config config) {
+        return config.metricsPort() == 0 ? -1 : config.metricsPort();
+    }
+
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
+    public int metricsPort() {
+        return metricsServer.map(MetricsServer::port).orElse(0);
     }
 
     /** Requests admitted to the function and not yet finished. */
@@ -272,6 +306,7 @@ public final class Watchdog {
         }
         stopNow();
         Log.info("shutdown complete");
+        Log.flush();
         terminated.countDown();
     }
 
@@ -283,6 +318,7 @@ public final class Watchdog {
         front.connections.close().awaitUninterruptibly(KILL_GRACE.toMillis());
         group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
         launcher.close();
+        metricsServer.ifPresent(MetricsServer::close);
     }
 
     /** The configuration asks for something the contract has and this build does not. */

@@ -26,10 +26,10 @@ public final class WatchdogFixture implements AutoCloseable {
     public final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private boolean closed;
 
-    private WatchdogFixture(Config config, Path tmp) throws InterruptedException {
+    private WatchdogFixture(Config config, Path tmp, boolean metrics) throws InterruptedException {
         this.config = config;
         this.tmp = tmp;
-        this.watchdog = Watchdog.start(config);
+        this.watchdog = metrics ? Watchdog.startWithMetricsOnAnyPort(config) : Watchdog.start(config);
     }
 
     /**
@@ -37,6 +37,16 @@ public final class WatchdogFixture implements AutoCloseable {
      * a private TMPDIR (so the lock file is the test's own), no shutdown waits.
      */
     public static WatchdogFixture start(Map<String, String> settings) throws IOException, InterruptedException {
+        return start(settings, false);
+    }
+
+    /** As {@link #start}, with the metrics listener on an ephemeral port ({@link #scrape()}). */
+    public static WatchdogFixture startWithMetrics(Map<String, String> settings) throws IOException, InterruptedException {
+        return start(settings, true);
+    }
+
+    private static WatchdogFixture start(Map<String, String> settings, boolean metrics)
+            throws IOException, InterruptedException {
         Path tmp = Files.createTempDirectory("fwatchdog-test");
         Map<String, String> env = new HashMap<>();
         env.put("PATH", System.getenv("PATH"));
@@ -46,7 +56,7 @@ public final class WatchdogFixture implements AutoCloseable {
         env.put("healthcheck_interval", "0");
         env.putAll(settings);
         try {
-            return new WatchdogFixture(Config.parse(env), tmp);
+            return new WatchdogFixture(Config.parse(env), tmp, metrics);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -77,6 +87,17 @@ public final class WatchdogFixture implements AutoCloseable {
     public HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
         return client.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The metrics listener's answer to GET /metrics, in the Prometheus text format. */
+    public String scrape() throws IOException, InterruptedException {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + watchdog.metricsPort() + "/metrics")).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET /metrics answered " + response.statusCode());
+        }
+        return response.body();
     }
 
     public RawConnection connect() throws IOException {

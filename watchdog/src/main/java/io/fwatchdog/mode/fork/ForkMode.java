@@ -2,6 +2,9 @@ package io.fwatchdog.mode.fork;
 
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
+import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.ProcessLauncher;
 import io.fwatchdog.server.Call;
@@ -12,7 +15,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * streaming and serializing modes: a process per request (SPEC §4.1).
@@ -38,12 +41,15 @@ public final class ForkMode implements Mode {
     private final ProcessLauncher launcher;
     private final List<String> argv;
     private final Map<String, String> baseEnvironment = System.getenv();
-    private final Set<FunctionProcess> live = ConcurrentHashMap.newKeySet();
+    /** Processes started and not yet exited, each with why the watchdog ended it, if it did. */
+    private final Map<FunctionProcess, AtomicReference<ExitReason>> live = new ConcurrentHashMap<>();
+    private final Metrics metrics;
     final ExecutorService io;
 
-    public ForkMode(Config config, ProcessLauncher launcher) {
+    public ForkMode(Config config, ProcessLauncher launcher, Metrics metrics) {
         this.config = config;
         this.launcher = launcher;
+        this.metrics = metrics;
         this.argv = List.copyOf(config.functionCommand());
         AtomicInteger threads = new AtomicInteger();
         this.io = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
@@ -67,19 +73,56 @@ public final class ForkMode implements Mode {
             env = new HashMap<>(baseEnvironment);
             env.putAll(requestEnvironment);
         }
-        FunctionProcess process = launcher.start(config.functionExecutable().orElseThrow(), argv, env);
-        live.add(process);
-        process.onExit().whenComplete((status, error) -> live.remove(process));
+        FunctionProcess process;
+        try {
+            process = launcher.start(config.functionExecutable().orElseThrow(), argv, env);
+        } catch (IOException | RuntimeException e) {
+            metrics.processStartFailed();
+            throw e;
+        }
+        metrics.processStarted();
+        live.put(process, new AtomicReference<>());
+        process.onExit().whenComplete((status, error) -> {
+            AtomicReference<ExitReason> endedBy = live.remove(process);
+            metrics.processExited(exitReason(status, endedBy == null ? null : endedBy.get()));
+        });
         return process;
+    }
+
+    /**
+     * Ends {@code process}'s tree (SIGTERM, grace, SIGKILL) and remembers why, for the exit
+     * reason; the first reason given wins. Safe from any thread.
+     */
+    void end(FunctionProcess process, ExitReason why) {
+        AtomicReference<ExitReason> endedBy = live.get(process);
+        if (endedBy != null) {
+            endedBy.compareAndSet(null, why);
+        }
+        process.terminate(KILL_GRACE);
+    }
+
+    /**
+     * The reason an exit is counted under: the watchdog's, when it ended the process (a kill
+     * it asked for is not a crash, and a function that exits 0 on SIGTERM still timed out);
+     * else {@code crashed} for a signal, {@code ok} or {@code error} by the exit status.
+     */
+    static ExitReason exitReason(ExitStatus status, ExitReason endedBy) {
+        if (endedBy != null) {
+            return endedBy;
+        }
+        if (status == null || status.signal() != 0) {
+            return ExitReason.CRASHED;
+        }
+        return status.code() == 0 ? ExitReason.OK : ExitReason.ERROR;
     }
 
     @Override
     public void close() {
-        List<FunctionProcess> running = List.copyOf(live);
+        List<FunctionProcess> running = List.copyOf(live.keySet());
         if (!running.isEmpty()) {
             Log.info("shutdown: ending " + running.size() + " function processes");
         }
-        running.forEach(process -> process.terminate(KILL_GRACE));
+        running.forEach(process -> end(process, ExitReason.KILLED));
         try {
             CompletableFuture.allOf(running.stream().map(FunctionProcess::onExit).toArray(CompletableFuture[]::new))
                     .get(KILL_GRACE.toMillis() + 1000, TimeUnit.MILLISECONDS);

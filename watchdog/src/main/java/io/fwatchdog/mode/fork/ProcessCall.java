@@ -1,5 +1,6 @@
 package io.fwatchdog.mode.fork;
 
+import io.fwatchdog.metrics.Metrics.ExitReason;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.server.Call;
@@ -62,8 +63,10 @@ abstract class ProcessCall implements Call {
         process = started;
         startNanos = System.nanoTime();
         started.onExit().whenComplete((status, error) -> loop.execute(() -> onExit(status)));
-        if (cancelled || timedOut) {
-            started.terminate(ForkMode.KILL_GRACE);
+        if (timedOut) {
+            mode.end(started, ExitReason.TIMEOUT);
+        } else if (cancelled) {
+            mode.end(started, ExitReason.KILLED);
         }
         started();
     }
@@ -125,7 +128,7 @@ abstract class ProcessCall implements Call {
         }
         timedOut = true;
         if (process != null) {
-            process.terminate(ForkMode.KILL_GRACE);
+            mode.end(process, ExitReason.TIMEOUT);
         }
     }
 
@@ -133,7 +136,7 @@ abstract class ProcessCall implements Call {
     public void cancel() {
         cancelled = true;
         if (process != null) {
-            process.terminate(ForkMode.KILL_GRACE);
+            mode.end(process, ExitReason.KILLED);
         }
         released();
     }

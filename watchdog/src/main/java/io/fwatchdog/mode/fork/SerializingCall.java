@@ -1,6 +1,7 @@
 package io.fwatchdog.mode.fork;
 
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
@@ -97,7 +98,8 @@ final class SerializingCall extends ProcessCall {
                 maybeFinish();
             }));
         } else {
-            LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs())
+            LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs(),
+                    exchange.callId(), process.pid())
                     .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
         }
         collect(process.stdout(), captured -> {
@@ -160,7 +162,7 @@ final class SerializingCall extends ProcessCall {
     private void overflowed() {
         if (!overflow) {
             overflow = true;
-            process.terminate(ForkMode.KILL_GRACE);
+            mode.end(process, Metrics.ExitReason.KILLED);
         }
     }
 

@@ -49,7 +49,8 @@ final class StreamingCall extends ProcessCall {
 
     @Override
     void started() {
-        LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs())
+        LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs(),
+                exchange.callId(), process.pid())
                 .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
         mode.io.execute(this::readStdout);
         if (cancelled || timedOut) {

@@ -1,6 +1,7 @@
 package io.fwatchdog.mode.http;
 
 import io.fwatchdog.config.Config;
+import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ProcessLauncher;
 import io.fwatchdog.server.Call;
 import io.fwatchdog.server.Exchange;
@@ -46,7 +47,7 @@ public final class HttpMode implements Mode {
      * @throws IllegalArgumentException when a unix socket upstream is asked for without the
      *     native transport
      */
-    public HttpMode(Config config, ProcessLauncher launcher, FunctionEvents events) {
+    public HttpMode(Config config, ProcessLauncher launcher, FunctionEvents events, Metrics metrics) {
         this.config = config;
         this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow());
         boolean epoll = Epoll.isAvailable();
@@ -54,7 +55,7 @@ public final class HttpMode implements Mode {
             throw new IllegalArgumentException("upstream_url: \"" + upstream.display()
                     + "\" needs the native epoll transport, which is unavailable here (expected: an http:// URL)");
         }
-        this.supervisor = new Supervisor(config, launcher, upstream, events);
+        this.supervisor = new Supervisor(config, launcher, upstream, events, metrics);
         supervisor.start();
         Class<? extends Channel> channelType = upstream.unix() ? EpollDomainSocketChannel.class
                 : epoll ? EpollSocketChannel.class : NioSocketChannel.class;

@@ -2,6 +2,7 @@ package io.fwatchdog.mode.http;
 
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
@@ -46,6 +47,7 @@ final class Supervisor {
     private final ProcessLauncher launcher;
     private final UpstreamAddress upstream;
     private final FunctionEvents events;
+    private final Metrics metrics;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("fwatchdog-supervisor").factory());
 
@@ -58,7 +60,8 @@ final class Supervisor {
     /** Completes when the upstream is next ready; replaced each time it stops being ready. */
     private CompletableFuture<Void> whenReady = new CompletableFuture<>();
 
-    Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream, FunctionEvents events) {
+    Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream, FunctionEvents events, Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.launcher = launcher;
         this.upstream = upstream;
@@ -112,12 +115,14 @@ final class Supervisor {
                 try {
                     started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), System.getenv());
                 } catch (IOException | RuntimeException e) {
+                    metrics.processStartFailed();
                     Log.error("cannot start the upstream " + String.join(" ", config.functionCommand()) + ": " + e.getMessage());
                     failed(ExitStatus.exited(127));
                     return;
                 }
                 process = started;
                 startedNanos = System.nanoTime();
+                metrics.processStarted();
             }
         }
         if (started != null) {
@@ -196,6 +201,8 @@ final class Supervisor {
             }
         }
         Log.warn("upstream exited: " + status);
+        metrics.processExited(status.signal() != 0 ? Metrics.ExitReason.CRASHED
+                : status.success() ? Metrics.ExitReason.OK : Metrics.ExitReason.ERROR);
         if (wasReady) {
             events.readinessChanged(false);
         }
@@ -226,6 +233,7 @@ final class Supervisor {
             }
             backoff = backoff(failures++);
             restarts++;
+            metrics.upstreamRestarted();
         }
         Log.info("restarting the upstream in " + backoff.toMillis() + "ms");
         thread.schedule(this::launch, backoff.toNanos(), TimeUnit.NANOSECONDS);

@@ -241,6 +241,23 @@ class HttpModeTest {
     }
 
     @Test
+    void countsUpstreamStartsExitsAndRestarts() throws Exception {
+        int port = freePort();
+        try (var w = WatchdogFixture.startWithMetrics(Map.of("mode", "http", "upstream_url", "http://127.0.0.1:" + port,
+                "fprocess", "python3 " + UPSTREAM + " " + port))) {
+            w.get("/exit?code=4");
+            Processes.await(Duration.ofSeconds(30), () -> status(w) == 200);
+
+            String metrics = w.scrape();
+
+            assertThat(metrics.lines()).contains(
+                    "fwatchdog_function_process_starts_total 2.0",
+                    "fwatchdog_function_process_exits_total{reason=\"error\"} 1.0",
+                    "fwatchdog_upstream_restarts_total 1.0");
+        }
+    }
+
+    @Test
     void onFailureRestartsAFailedUpstream() throws Exception {
         try (var w = proxy("restart_policy", "on-failure")) {
             w.get("/exit?code=9");

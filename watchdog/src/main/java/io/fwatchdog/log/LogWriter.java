@@ -1,0 +1,158 @@
+package io.fwatchdog.log;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one thread that writes the log, and the bounded buffer in front of it. Producers (event
+ * loops, relay threads) never wait for the output: a line that does not fit in the buffer is
+ * dropped and counted, and once the writer has caught up it writes one line saying how many
+ * were lost. Being the only writer, it writes whole lines only, several per system call when
+ * they queue up.
+ */
+final class LogWriter {
+    /** Most bytes handed to the output in one write. */
+    private static final int BATCH_BYTES = 64 * 1024;
+
+    /** A batch buffer that can forget a partly written line. */
+    private static final class Batch extends ByteArrayOutputStream {
+        Batch() {
+            super(BATCH_BYTES + 1024);
+        }
+
+        void truncate(int size) {
+            count = size;
+        }
+    }
+
+    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    private final AtomicLong pending = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong unreported = new AtomicLong();
+    private final long maxPending;
+    private volatile PrintStream out;
+    private volatile LineFormat format;
+
+    /** @param maxPending the buffer's bound, in {@link Line#weight()} units (about characters) */
+    LogWriter(PrintStream out, long maxPending, LineFormat format) {
+        this.out = requireNonNull(out, "out");
+        this.format = requireNonNull(format, "format");
+        this.maxPending = maxPending;
+        Thread.ofPlatform().daemon().name("fwatchdog-log").start(this::run);
+    }
+
+    /** Queues {@code line}, or drops and counts it when the buffer is full. Never blocks. */
+    void submit(Line line) {
+        int weight = line.weight();
+        long after = pending.addAndGet(weight);
+        // A line is always taken into an empty buffer, however long, so no line is too long to log.
+        if (after > maxPending && after != weight) {
+            pending.addAndGet(-weight);
+            dropped.incrementAndGet();
+            unreported.incrementAndGet();
+            return;
+        }
+        queue.add(line);
+    }
+
+    /** Lines dropped since this writer started. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    void format(LineFormat format) {
+        this.format = requireNonNull(format, "format");
+    }
+
+    void output(PrintStream out) {
+        this.out = requireNonNull(out, "out");
+    }
+
+    /**
+     * Waits until every line submitted before the call has been written (or dropped), at most
+     * {@code millis}; true when it has.
+     */
+    boolean flush(long millis) {
+        CountDownLatch written = new CountDownLatch(1);
+        queue.add(written);
+        try {
+            return written.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void run() {
+        List<Object> items = new ArrayList<>();
+        List<CountDownLatch> flushes = new ArrayList<>();
+        Batch batch = new Batch();
+        while (true) {
+            try {
+                items.add(queue.take());
+            } catch (InterruptedException e) {
+                continue; // nobody interrupts this thread on purpose; it lives as long as the JVM
+            }
+            queue.drainTo(items, 1024);
+            for (Object item : items) {
+                if (item instanceof Line line) {
+                    append(line, batch);
+                    pending.addAndGet(-line.weight());
+                    if (batch.size() >= BATCH_BYTES) {
+                        writeOut(batch);
+                    }
+                } else {
+                    flushes.add((CountDownLatch) item);
+                }
+            }
+            items.clear();
+            long lost = queue.isEmpty() ? unreported.getAndSet(0) : 0;
+            if (lost > 0) {
+                append(Line.watchdog(Line.Level.WARN, "log: " + lost + " lines dropped: the log output did not take"
+                        + " them fast enough (see fwatchdog_log_lines_dropped_total)"), batch);
+            }
+            writeOut(batch);
+            flushes.forEach(CountDownLatch::countDown);
+            flushes.clear();
+        }
+    }
+
+    private void append(Line line, Batch batch) {
+        int mark = batch.size();
+        try {
+            format.write(line, batch);
+        } catch (IOException | RuntimeException e) {
+            // A value the format cannot encode must not lose the line: write what can be written.
+            batch.truncate(mark);
+            try {
+                new TextFormat(false).write(Line.watchdog(line.level(), "unformattable log line (" + e + "): "
+                        + line.message().replaceAll("[^\\x20-\\x7e]", "?")), batch);
+            } catch (RuntimeException ignored) {
+                batch.truncate(mark);
+            }
+        }
+    }
+
+    private void writeOut(Batch batch) {
+        if (batch.size() == 0) {
+            return;
+        }
+        PrintStream stream = out;
+        try {
+            batch.writeTo(stream);
+        } catch (IOException impossible) {
+            // PrintStream reports errors through checkError(), never by throwing
+        }
+        stream.flush();
+        batch.reset();
+    }
+}
