@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Reruns the fork-mode benchmark: installs the load tools, builds the watchdog and the bare
-# spawn baseline, then runs bench.py (arguments pass through, e.g. --rounds 5 --seconds 20).
+# Reruns a benchmark: installs the load tools, builds the watchdog and the bare spawn baseline,
+# then runs one suite; further arguments pass through (e.g. --rounds 5 --seconds 20).
+#   bench/run.sh                 fork modes (bench.py)
+#   bench/run.sh http            http mode against the same upstream directly (http_mode.py)
+#   bench/run.sh observability   the cost of metrics and JSON logs (observability.py)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 missing=()
-for tool in wrk hey curl taskset gcc; do
+for tool in wrk hey curl taskset gcc node; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    packages=$(printf '%s\n' "${missing[@]}" | sed 's/^taskset$/util-linux/')
+    packages=$(printf '%s\n' "${missing[@]}" | sed 's/^taskset$/util-linux/; s/^node$/nodejs/')
     apt-get update -qq && apt-get install -y -qq $packages
 fi
 if (($(nproc) < 2)); then
@@ -21,4 +24,9 @@ fi
 "$root/mvnw" -q -B -f "$root/pom.xml" -DskipTests package
 mkdir -p "$root/bench/results"
 gcc -O2 -o "$root/bench/results/spawn_baseline" "$root/bench/spawn_baseline.c"
-exec python3 "$root/bench/bench.py" --baseline "$root/bench/results/spawn_baseline" "$@"
+cd "$root/bench"
+case ${1:-} in
+    http) shift; exec python3 http_mode.py "$@" ;;
+    observability) shift; exec python3 observability.py "$@" ;;
+    *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
+esac

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Benchmarks http mode: the same Node upstream measured through the watchdog and directly,
+alternating in each round, as ratios of medians.
+
+The watchdog runs on the watchdog core and starts the upstream itself (fprocess), so both
+share that core, as they share a function container's CPU; the load generator is on the
+other core. Reported: req/s and p50/p99 for a small GET at 8 and 64 connections, req/s for
+a 1 MiB POST echoed back, and the watchdog's peak RSS after a 256 MiB body is echoed through
+it in one request. Run it through bench/run.sh http.
+"""
+import argparse
+import datetime
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+from bench import BENCH, LOAD_CORE, Watchdog, free_port, proc_status_kib, to_ms, wrk
+
+def load(url, connections, seconds, body_file=None):
+    if body_file is None:
+        out = subprocess.run(["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+                              "--latency", url], capture_output=True, text=True, check=True).stdout
+        return parse(out)
+    return wrk(url, body_file, connections, seconds)
+
+
+def parse(out):
+    latency = {p: to_ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": latency["50"], "p99_ms": latency["99"], "errors": errors}
+
+
+def echo_256mib(url):
+    size = 256 << 20
+    script = (f"head -c {size} /dev/zero | curl -sS -X POST -H 'Content-Length: {size}' --data-binary @- "
+              f"-o /dev/null -w '%{{size_download}}' {url}")
+    out = subprocess.run(["taskset", "-c", LOAD_CORE, "sh", "-c", script], capture_output=True, text=True, check=True)
+    if int(out.stdout) != size:
+        raise RuntimeError(f"echoed {size} bytes, got {out.stdout} back")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    log = open(results / f"{stamp}-http-watchdog.log", "w")
+    mib = results / "body-1MiB"
+    mib.write_bytes(os.urandom(1 << 20))
+
+    rows = {}  # (case, side) -> [result per round]
+    peaks = []
+    for round_number in range(1, args.rounds + 1):
+        print(f"round {round_number}/{args.rounds}", file=sys.stderr)
+        upstream_port = free_port()
+        w = Watchdog({"mode": "http", "upstream_url": f"http://127.0.0.1:{upstream_port}",
+                      "fprocess": f"node {BENCH / 'upstream.js'} {upstream_port}", "exec_timeout": "0"}, log)
+        try:
+            direct = f"http://127.0.0.1:{upstream_port}"
+            load(w.url(), 64, 20)  # warm-up: C2 on a shared core takes its time; pools fill
+            load(w.url("/echo"), 8, 5, mib)
+            load(direct + "/", 64, 2)
+            sides = [("proxy", w.url().rstrip("/")), ("direct", direct)]
+            if round_number % 2 == 0:
+                sides.reverse()
+            for case, connections, body in (("GET", 8, None), ("GET", 64, None), ("1MiB echo", 8, mib)):
+                for side, base in sides:
+                    path = "/echo" if body else "/"
+                    rows.setdefault((case, connections, side), []).append(
+                        load(base + path, connections, args.seconds, body))
+            echo_256mib(w.url("/echo"))
+            peaks.append(proc_status_kib(w.pid, "VmHWM") / 1024)
+        finally:
+            w.stop()
+
+    def med(case, connections, side, key):
+        return statistics.median(r[key] for r in rows[(case, connections, side)])
+
+    lines = [f"fwatchdog http-mode bench, {stamp}, watchdog+upstream on one core, load on the other; "
+             f"medians of {args.rounds} rounds of {args.seconds}s", "",
+             "| case | conns | direct req/s | proxy req/s | ratio | direct p50 ms | proxy p50 ms | proxy p99 ms | errors |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for case, connections in (("GET", 8), ("GET", 64), ("1MiB echo", 8)):
+        d, p = med(case, connections, "direct", "rps"), med(case, connections, "proxy", "rps")
+        errors = sum(r["errors"] for side in ("direct", "proxy") for r in rows[(case, connections, side)])
+        lines.append(f"| {case} | {connections} | {d:.0f} | {p:.0f} | {p / d:.2f} | "
+                     f"{med(case, connections, 'direct', 'p50_ms'):.2f} | {med(case, connections, 'proxy', 'p50_ms'):.2f} | "
+                     f"{med(case, connections, 'proxy', 'p99_ms'):.2f} | {errors} |")
+    lines += ["", f"Watchdog peak RSS after a 256 MiB body echoed through it: {max(peaks):.0f} MiB"]
+    report = "\n".join(lines)
+    print(report)
+    (results / f"{stamp}-http.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
