@@ -11,29 +11,14 @@ it in one request. Run it through bench/run.sh http.
 import argparse
 import datetime
 import os
-import re
 import statistics
 import subprocess
 import sys
 
-from bench import BENCH, LOAD_CORE, Watchdog, free_port, proc_status_kib, to_ms, wrk
+from bench import BENCH, LOAD_CORE, Watchdog, free_port, proc_status_kib, wrk
 
 def load(url, connections, seconds, body_file=None):
-    if body_file is None:
-        out = subprocess.run(["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-                              "--latency", url], capture_output=True, text=True, check=True).stdout
-        return parse(out)
     return wrk(url, body_file, connections, seconds)
-
-
-def parse(out):
-    latency = {p: to_ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
-    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency["50"], "p99_ms": latency["99"], "errors": errors}
 
 
 def echo_256mib(url):

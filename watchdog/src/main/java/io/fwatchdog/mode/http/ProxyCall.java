@@ -322,7 +322,13 @@ final class ProxyCall implements Call {
                 if (content instanceof LastHttpContent) {
                     responseComplete = true;
                     exchange.end();
-                    maybeRelease();
+                    if (requestSent) {
+                        maybeRelease();
+                    } else {
+                        // Answered before the whole request was sent: the rest of the body will
+                        // not follow, so the connection is out of step and cannot be reused.
+                        finish(false);
+                    }
                 }
             }
         } finally {
