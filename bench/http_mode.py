@@ -17,10 +17,6 @@ import sys
 
 from bench import BENCH, LOAD_CORE, Watchdog, free_port, proc_status_kib, wrk
 
-def load(url, connections, seconds, body_file=None):
-    return wrk(url, body_file, connections, seconds)
-
-
 def echo_256mib(url):
     size = 256 << 20
     script = (f"head -c {size} /dev/zero | curl -sS -X POST -H 'Content-Length: {size}' --data-binary @- "
@@ -51,9 +47,9 @@ def main():
                       "fprocess": f"node {BENCH / 'upstream.js'} {upstream_port}", "exec_timeout": "0"}, log)
         try:
             direct = f"http://127.0.0.1:{upstream_port}"
-            load(w.url(), 64, 20)  # warm-up: C2 on a shared core takes its time; pools fill
-            load(w.url("/echo"), 8, 5, mib)
-            load(direct + "/", 64, 2)
+            wrk(w.url(), None, 64, 20)  # warm-up: C2 on a shared core takes its time; pools fill
+            wrk(w.url("/echo"), mib, 8, 5)
+            wrk(direct + "/", None, 64, 2)
             sides = [("proxy", w.url().rstrip("/")), ("direct", direct)]
             if round_number % 2 == 0:
                 sides.reverse()
@@ -61,7 +57,7 @@ def main():
                 for side, base in sides:
                     path = "/echo" if body else "/"
                     rows.setdefault((case, connections, side), []).append(
-                        load(base + path, connections, args.seconds, body))
+                        wrk(base + path, body, connections, args.seconds))
             echo_256mib(w.url("/echo"))
             peaks.append(proc_status_kib(w.pid, "VmHWM") / 1024)
         finally:

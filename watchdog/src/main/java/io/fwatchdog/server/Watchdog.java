@@ -56,10 +56,9 @@ public final class Watchdog {
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
     private volatile int exitStatus;
-    /** Set when the function ended the watchdog (restart_policy), else -1. */
-    private final AtomicInteger endStatus = new AtomicInteger(-1);
     private final AtomicBoolean stopped = new AtomicBoolean();
-    private volatile boolean skipInterval;
+    /** The function ended the watchdog (restart_policy): no healthcheck_interval wait, its exit status. */
+    private volatile boolean ended;
 
     /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
     private Watchdog(Config config, int metricsPort) throws InterruptedException {
@@ -201,8 +200,7 @@ public final class Watchdog {
         } catch (IllegalStateException e) {
             // The function could not become ready: with restart_policy=never, its own status.
             Log.error(e.getMessage());
-            int ended = watchdog == null ? -1 : watchdog.endStatus.get();
-            return ended >= 0 ? ended : 1;
+            return watchdog != null && watchdog.ended ? watchdog.exitStatus : 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
@@ -259,9 +257,8 @@ public final class Watchdog {
      * without the {@code healthcheck_interval} wait and exit with {@code status}.
      */
     void end(int status) {
-        endStatus.compareAndSet(-1, status);
         exitStatus = status;
-        skipInterval = true;
+        ended = true;
         shutdown();
     }
 
@@ -285,7 +282,7 @@ public final class Watchdog {
         boolean waits = true;
         try {
             health.markDraining();
-            Duration interval = skipInterval ? Duration.ZERO : config.healthcheckInterval();
+            Duration interval = ended ? Duration.ZERO : config.healthcheckInterval();
             Log.info("shutdown: health now fails; serving for " + Responses.duration(interval) + " more (healthcheck_interval)");
             if (!interval.isZero()) {
                 Thread.sleep(interval);

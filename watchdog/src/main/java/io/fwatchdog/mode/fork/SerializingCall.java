@@ -5,9 +5,9 @@ import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
+import io.fwatchdog.server.BodyBuffer;
 import io.fwatchdog.server.Exchange;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -31,7 +31,7 @@ final class SerializingCall extends ProcessCall {
     /** Largest body written to stdin before stdout is read: what any pipe holds, one page. */
     private static final int INLINE_INPUT = 4096;
 
-    private CompositeByteBuf body;
+    private BodyBuffer body;
     /** The complete body, owned by the pool thread that runs the process once it is set. */
     private ByteBuf input;
     private ByteBuf output;
@@ -41,18 +41,10 @@ final class SerializingCall extends ProcessCall {
 
     SerializingCall(ForkMode mode, Exchange exchange) {
         super(mode, exchange);
-        long declared = HttpUtil.getContentLength(exchange.request(), -1L);
-        if (declared > mode.config.maxBodySize()) {
-            tooLarge();
-            return;
+        body = BodyBuffer.open(exchange, mode.config.maxBodySize()).orElse(null);
+        if (body != null) {
+            exchange.requestBody();
         }
-        body = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
-        exchange.requestBody();
-    }
-
-    private void tooLarge() {
-        exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "request body exceeds max_body_size (" + mode.config.maxBodySize() + " bytes)");
     }
 
     @Override
@@ -61,17 +53,13 @@ final class SerializingCall extends ProcessCall {
             piece.release();
             return;
         }
-        ByteBuf content = piece.content();
-        if ((long) body.readableBytes() + content.readableBytes() > mode.config.maxBodySize()) {
-            piece.release();
-            releaseBody();
-            tooLarge();
+        boolean last = piece instanceof LastHttpContent;
+        if (!body.add(piece)) {
+            body = null;
             return;
         }
-        body.addComponent(true, content.retain());
-        piece.release();
-        if (piece instanceof LastHttpContent) {
-            input = body;
+        if (last) {
+            input = body.take();
             body = null;
             spawn();
         } else {

@@ -3,10 +3,10 @@ package io.fwatchdog.mode.http;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.server.Call;
+import io.fwatchdog.server.BodyBuffer;
 import io.fwatchdog.server.Exchange;
 import io.fwatchdog.server.Tunnel;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -75,7 +75,7 @@ final class ProxyCall implements Call {
     /** The client asked to switch protocols (a websocket); the upstream may agree with a 101. */
     private final String upgrade;
     private ScheduledFuture<?> shortTimeout;
-    private CompositeByteBuf buffered;
+    private BodyBuffer buffered;
     private SimpleChannelPool pool;
     private Channel upstream;
     /** The whole request, body included, has been written upstream. */
@@ -95,11 +95,11 @@ final class ProxyCall implements Call {
         shortenedTimeout().ifPresent(timeout -> shortTimeout = loop.schedule(this::onTimeout,
                 timeout.toNanos(), TimeUnit.NANOSECONDS));
         if (mode.config.bufferHttp() && hasBody) {
-            if (HttpUtil.getContentLength(request, -1L) > mode.config.maxBodySize()) {
-                tooLarge();
+            buffered = BodyBuffer.open(exchange, mode.config.maxBodySize()).orElse(null);
+            if (buffered == null) {
+                finish(false);
                 return;
             }
-            buffered = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
             exchange.requestBody();
         } else {
             whenUpstreamReady();
@@ -116,12 +116,6 @@ final class ProxyCall implements Call {
         return Config.parseDuration(header.trim())
                 .filter(timeout -> !timeout.isZero())
                 .filter(timeout -> !config.hasExecTimeout() || timeout.compareTo(config.execTimeout()) < 0);
-    }
-
-    private void tooLarge() {
-        finish(false);
-        exchange.fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "request body exceeds max_body_size (" + mode.config.maxBodySize() + " bytes)");
     }
 
     /** Requests arriving while the upstream (re)starts wait for it, bounded by exec_timeout. */
@@ -168,7 +162,7 @@ final class ProxyCall implements Call {
         channel.pipeline().get(UpstreamHandler.class).call = this;
         HttpRequest head = upstreamRequest();
         if (buffered != null) {
-            CompositeByteBuf body = buffered;
+            ByteBuf body = buffered.take();
             buffered = null;
             DefaultFullHttpRequest full = new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
                     body, head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
@@ -276,15 +270,13 @@ final class ProxyCall implements Call {
     }
 
     private void collect(HttpContent piece) {
-        ByteBuf content = piece.content();
-        if ((long) buffered.readableBytes() + content.readableBytes() > mode.config.maxBodySize()) {
-            piece.release();
-            tooLarge();
+        boolean last = piece instanceof LastHttpContent;
+        if (!buffered.add(piece)) {
+            buffered = null;
+            finish(false);
             return;
         }
-        buffered.addComponent(true, content.retain());
-        piece.release();
-        if (piece instanceof LastHttpContent) {
+        if (last) {
             whenUpstreamReady();
         } else {
             exchange.requestBody();
