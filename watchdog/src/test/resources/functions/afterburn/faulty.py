@@ -18,6 +18,7 @@
 /unread       answers without reading the body, then waits for its next request
 /close-stdout closes stdout and keeps running
 /slow-body?n=N  N pieces of 64 KiB, flushed one by one
+/drip         a head at once, then one body byte every 200 ms, 10 in all
 """
 import os
 import sys
@@ -97,5 +98,10 @@ while True:
         send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (n * 65536))
         for _ in range(n):
             send(b"x" * 65536)
+    elif path == "/drip":
+        send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        for _ in range(10):
+            time.sleep(0.2)
+            send(b".")
     else:
         send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")

@@ -409,7 +409,8 @@ final class AfterburnCall implements Call, Worker.Receiver {
         done.detach(this);
         releaseHeld();
         // A process that answered before it took its whole request would read the rest as the next one.
-        mode.pool.release(done, true, requestSent ? null : "answered before it read its whole request", ExitReason.KILLED);
+        boolean unread = !requestSent || done.process.unreadInput() > 0;
+        mode.pool.release(done, true, unread ? "answered before it read its whole request" : null, ExitReason.KILLED);
     }
 
     private void answeredUnread() {

@@ -48,7 +48,7 @@ final class Pool {
     static final Duration STABLE = Duration.ofSeconds(10);
     /** A worker alive this long without a fault proves that the function can start. */
     static final Duration PROVEN = Duration.ofSeconds(1);
-    /** Failed starts in a row after which start-up gives up, before the watchdog was ever ready. */
+    /** Failed starts in a row after which the watchdog gives up, when no worker ever served. */
     static final int STARTS_BEFORE_GIVING_UP = 3;
     /** Between SIGTERM and SIGKILL when a worker is retired. */
     static final Duration KILL_GRACE = Duration.ofSeconds(2);
@@ -74,6 +74,8 @@ final class Pool {
     private long nextStartNanos;
     private boolean startScheduled;
     private boolean ready = true;
+    /** A worker has served a request or stayed up for {@link #PROVEN}: the function can start. */
+    private boolean everProven;
     private boolean closed;
     /** Completes once {@code min_workers} have started, or exceptionally when the function cannot start. */
     private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -356,14 +358,24 @@ final class Pool {
             ready = false;
             thread.execute(() -> events.readinessChanged(false));
         }
-        if (!started.isDone() && failures >= STARTS_BEFORE_GIVING_UP) {
-            started.completeExceptionally(new IllegalStateException("the function exited at start " + failures
-                    + " times in a row (last: " + status + "); its stderr is in the log above"));
+        if (!everProven && failures >= STARTS_BEFORE_GIVING_UP) {
+            // It never got going: a broken deployment, not a bad moment. Restarting the container says so.
+            String message = "afterburn: the function failed at start " + failures + " times in a row (last: " + status
+                    + ") and never served; giving up (its stderr is in the log above)";
+            closed = true;
+            if (!started.isDone()) {
+                started.completeExceptionally(new IllegalStateException(message));
+            } else {
+                Log.error(message);
+                thread.execute(() -> events.ended(status));
+            }
+            return;
         }
         grow();
     }
 
     private void becomeReady() {
+        everProven = true;
         if (!ready) {
             ready = true;
             Log.info("afterburn: the function is serving again");
