@@ -15,7 +15,7 @@
 /hang         never answers
 /huge-header  a header over 2 MiB
 /big-length   a Content-Length of a terabyte
-/unread       answers without reading the body, then waits for its next request
+/unread       answers without reading the body, then waits 2 s before it reads on
 /close-stdout closes stdout and keeps running
 /slow-body?n=N  N pieces of 64 KiB, flushed one by one
 /drip         a head at once, then one body byte every 200 ms, 10 in all
@@ -24,7 +24,8 @@ import os
 import sys
 import time
 
-stdin, out = sys.stdin.buffer, sys.stdout.buffer
+# Unbuffered, so that what it does not read stays in the pipe, where the watchdog can see it.
+stdin, out = open(0, "rb", buffering=0), sys.stdout.buffer
 
 
 def send(data):
@@ -53,8 +54,11 @@ while True:
         name, _, value = header.decode("latin-1").partition(":")
         if name.strip().lower() == "content-length":
             length = int(value.strip())
-    if path != "/unread" and length:
-        stdin.read(length)
+    while path != "/unread" and length > 0:
+        chunk = stdin.read(length)
+        if not chunk:
+            sys.exit(0)
+        length -= len(chunk)
     if path == "/ok":
         send(valid())
     elif path == "/garbage":
@@ -90,6 +94,7 @@ while True:
         send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\nabc")
     elif path == "/unread":
         send(valid(b"did not read"))
+        time.sleep(2)
     elif path == "/close-stdout":
         os.close(1)
         time.sleep(3600)

@@ -110,6 +110,11 @@ final class AfterburnCall implements Call, Worker.Receiver {
 
     private void acquire() {
         withdraw = mode.pool.acquire(loop, this::assigned);
+        if (withdraw == null) {
+            over = true;
+            releaseHeld();
+            exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the function's processes are stopping");
+        }
     }
 
     private void assigned(Worker assigned) {

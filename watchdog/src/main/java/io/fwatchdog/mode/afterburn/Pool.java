@@ -50,6 +50,8 @@ final class Pool {
     static final Duration PROVEN = Duration.ofSeconds(1);
     /** Failed starts in a row after which the watchdog gives up, when no worker ever served. */
     static final int STARTS_BEFORE_GIVING_UP = 3;
+    /** How long a process that closed its stdout while idle has to exit by itself. */
+    static final Duration OUTPUT_CLOSED_GRACE = Duration.ofMillis(500);
     /** Between SIGTERM and SIGKILL when a worker is retired. */
     static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
@@ -125,12 +127,14 @@ final class Pool {
      * Asks for a worker. {@code assigned} runs on {@code loop} with the worker, which the caller
      * must give back with {@link #release} whatever happens. The returned ticket withdraws the
      * request while it waits; it is a no-op once a worker was assigned.
+     *
+     * @return the ticket, or null when the pool is closed and no worker will come
      */
     Runnable acquire(EventExecutor loop, Consumer<Worker> assigned) {
         Waiter waiter = new Waiter(loop, assigned);
         synchronized (this) {
             if (closed) {
-                throw new IllegalStateException("the pool is closed");
+                return null;
             }
             Worker worker = idle.pollFirst();
             if (worker == null) {
@@ -168,6 +172,9 @@ final class Pool {
             if (worker.retired) {
                 return;
             }
+            if (worker.process.onExit().isDone()) {
+                return; // it exited by itself: exited() is on its way and decides what follows
+            }
             if (taint != null) {
                 retire(worker, reason, taint);
             } else if (config.maxRequests() > 0 && worker.served >= config.maxRequests()) {
@@ -184,11 +191,25 @@ final class Pool {
     /** A worker was tainted while idle (output with no request, or its stdout closed). */
     void taintedIdle(Worker worker) {
         synchronized (this) {
-            if (idle.remove(worker)) {
+            if (!idle.remove(worker)) {
+                return; // busy: its request's call gives it back; or already gone
+            }
+            if (!worker.outputEnded()) {
                 retire(worker, ExitReason.KILLED, worker.taint());
                 grow();
+                return;
             }
         }
+        // A closed stdout almost always means an exit, which should count as the process's own
+        // (restart_policy, backoff); retire it only if it is still running after a moment.
+        thread.schedule(() -> {
+            synchronized (this) {
+                if (live.contains(worker) && !worker.retired) {
+                    retire(worker, ExitReason.KILLED, worker.taint());
+                    grow();
+                }
+            }
+        }, OUTPUT_CLOSED_GRACE.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Hands {@code worker} to the oldest waiter, or makes it idle. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * afterburn mode against a process that breaks the protocol on purpose: the request it was
@@ -97,12 +98,14 @@ class AfterburnFaultsTest {
         }
     }
 
-    @Test
-    void aProcessThatAnswersWithoutReadingItsBodyIsRetired() throws Exception {
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(ints = {21, 4 << 20})
+    void aProcessThatAnswersWithoutReadingItsBodyIsRetired(int size) throws Exception {
+        // Small: the body is still in the pipe. Large: the pipe is full and the write cannot finish.
         try (var w = Afterburn.start(FAULTY)) {
             long first = pid(w, "/ok");
 
-            HttpResponse<String> answered = w.post("/unread", "a body it never reads");
+            HttpResponse<String> answered = w.post("/unread", "x".repeat(size));
 
             assertThat(answered.statusCode()).isEqualTo(200);
             assertThat(answered.body()).isEqualTo("did not read");
