@@ -28,7 +28,8 @@ SUFFIX = {"python": "py", "node": "js"}
 def settings(way, lang, port=None):
     run, ext = RUNTIME[lang], SUFFIX[lang]
     if way == "afterburn":
-        return {"mode": "afterburn", "workers": "2", "min_workers": "2",
+        # max_queue above the connection count: the default (10 x workers) would turn some away with 429.
+        return {"mode": "afterburn", "workers": "2", "min_workers": "2", "max_queue": "64",
                 "fprocess": f"{run} {LOOPS / ('loop.' + ext)} {HERE / ('handler.' + ext)}"}
     if way == "http":
         return {"mode": "http", "upstream_url": f"http://127.0.0.1:{port}",
@@ -104,7 +105,7 @@ def main():
             for way in ways:
                 rps = med(lang, way, connections, "rps")
                 errors = sum(r["errors"] for r in rows[(lang, way, connections)])
-                ratio = "—" if way == "afterburn" else f"{burn / rps:.2f}"
+                ratio = "—" if way == "afterburn" else f"{burn / rps:.2f}" if rps else "∞"
                 lines.append(f"| {lang} | {way} | {connections} | {rps:.0f} | {med(lang, way, connections, 'p50_ms'):.2f} | "
                              f"{med(lang, way, connections, 'p99_ms'):.2f} | {errors} | {ratio} |")
     lines += ["", "| handler | way | exec to first function response, ms (median of %d) |" % args.starts, "|---|---|---|"]
