@@ -100,7 +100,8 @@ def wrk(url, body_file, connections, seconds):
     """A wrk run: POSTs the contents of body_file, or GETs when it is None."""
     script = ["-s", str(BENCH / "post.lua")] if body_file is not None else []
     out = subprocess.run(
-        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *script, url],
+        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+         *script, url],
         env=dict(os.environ, BODY_FILE=str(body_file)), capture_output=True, text=True, check=True).stdout
     latency = {p: to_ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))

@@ -45,6 +45,11 @@ final class LinuxProcess implements FunctionProcess {
     }
 
     @Override
+    public long unreadInput() {
+        return stdin.unread();
+    }
+
+    @Override
     public ReadableByteChannel stdout() {
         return stdout;
     }

@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 /** Responses the watchdog makes itself: short plain text that says what happened and why. */
-final class Responses {
+public final class Responses {
     static final AsciiString INTERNAL_HEADER = AsciiString.cached("X-OpenFaaS-Internal");
     static final AsciiString INTERNAL_VALUE = AsciiString.cached("fwatchdog");
     static final AsciiString CALL_ID = AsciiString.cached("X-Call-Id");
@@ -29,7 +29,7 @@ final class Responses {
     }
 
     /** A duration as the settings are written, for messages: {@code 30s}, {@code 500ms}. */
-    static String duration(java.time.Duration d) {
+    public static String duration(java.time.Duration d) {
         if (d.toMillis() % 1000 != 0) {
             return d.toMillis() + "ms";
         }

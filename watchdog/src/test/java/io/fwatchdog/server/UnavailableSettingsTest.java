@@ -39,10 +39,10 @@ class UnavailableSettingsTest {
 
     @Test
     void refusesAModeNotInThisVersion() throws Exception {
-        var config = config("mode", "afterburn");
+        var config = config("mode", "static", "static_path", tmp.toString());
 
-        assertThat(Watchdog.unavailable(config))
-                .containsExactly("mode: \"afterburn\" is not available in this version (expected: streaming, serializing or http)");
+        assertThat(Watchdog.unavailable(config)).containsExactly(
+                "mode: \"static\" is not available in this version (expected: streaming, serializing, http or afterburn)");
     }
 
     @Test
@@ -67,5 +67,6 @@ class UnavailableSettingsTest {
     void acceptsTheSettingsThisVersionImplements() throws Exception {
         assertThat(Watchdog.unavailable(config("mode", "serializing", "log_format", "text"))).isEmpty();
         assertThat(Watchdog.unavailable(config("log_format", "json"))).isEmpty();
+        assertThat(Watchdog.unavailable(config("mode", "afterburn"))).isEmpty();
     }
 }
