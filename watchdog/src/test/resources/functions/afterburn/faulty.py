@@ -18,7 +18,7 @@
 /unread       answers without reading the body, then waits 2 s before it reads on
 /close-stdout closes stdout and keeps running
 /slow-body?n=N  N pieces of 64 KiB, flushed one by one
-/drip         a head at once, then one body byte every 200 ms, 10 in all
+/drip?ms=M    a head at once, then one body byte every M ms (200 by default), 10 in all
 """
 import os
 import sys
@@ -104,9 +104,10 @@ while True:
         for _ in range(n):
             send(b"x" * 65536)
     elif path == "/drip":
+        pause = int(query.partition("=")[2] or "200") / 1000
         send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
         for _ in range(10):
-            time.sleep(0.2)
+            time.sleep(pause)
             send(b".")
     else:
         send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")

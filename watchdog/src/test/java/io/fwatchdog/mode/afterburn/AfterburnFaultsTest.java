@@ -46,7 +46,7 @@ class AfterburnFaultsTest {
 
     @Test
     void aTimeoutGets504AndTheProcessIsReplaced() throws Exception {
-        try (var w = Afterburn.start(FAULTY, "exec_timeout", "1s")) {
+        try (var w = Afterburn.start(FAULTY, "exec_timeout", "5s")) {
             long first = pid(w, "/ok");
 
             HttpResponse<String> late = w.get("/hang");

@@ -61,14 +61,15 @@ class AfterburnPoolTest {
     @Test
     void aRequestThatWaitsLongerThanExecTimeoutGets503() throws Exception {
         // The dripping response has its head, so exec_timeout no longer applies to it.
-        try (var w = Afterburn.start(FAULTY, "workers", "1", "max_queue", "4", "exec_timeout", "1s")) {
-            var first = async(w, "/drip");
+        try (var w = Afterburn.start(FAULTY, "workers", "1", "max_queue", "4", "exec_timeout", "3s")) {
+            pid(w, "/ok"); // a running process: the dripping response's head comes at once
+            var first = async(w, "/drip?ms=600");
             Processes.await(WAIT, () -> w.watchdog.inflight() == 1 && w.watchdog.queued() == 0);
 
             HttpResponse<String> waited = w.get("/ok");
 
             assertThat(waited.statusCode()).isEqualTo(503);
-            assertThat(waited.body()).contains("exec_timeout", "workers=1", "max_queue=4");
+            assertThat(waited.body()).contains("exec_timeout (3s)", "workers=1", "max_queue=4");
             assertThat(first.get().statusCode()).isEqualTo(200);
         }
     }
@@ -76,7 +77,7 @@ class AfterburnPoolTest {
     @Test
     void idleTimeoutStopsSurplusProcessesDownToMinWorkers() throws Exception {
         try (var w = Afterburn.start(PYTHON_LOOP, "workers", "3", "min_workers", "1", "idle_timeout", "1s")) {
-            List<Long> pids = IntStream.range(0, 3).mapToObj(i -> async(w, "/slow?ms=1000")).toList().stream()
+            List<Long> pids = IntStream.range(0, 3).mapToObj(i -> async(w, "/slow?ms=3000")).toList().stream()
                     .map(call -> Long.parseLong(call.join().body())).distinct().toList();
             assertThat(pids).hasSize(3);
 
@@ -157,7 +158,7 @@ class AfterburnPoolTest {
     void shutdownEndsEveryProcess() throws Exception {
         List<Long> pids;
         try (var w = Afterburn.start(PYTHON_LOOP, "workers", "2", "min_workers", "2")) {
-            pids = List.of(async(w, "/slow?ms=500"), async(w, "/slow?ms=500")).stream()
+            pids = List.of(async(w, "/slow?ms=2000"), async(w, "/slow?ms=2000")).stream()
                     .map(call -> Long.parseLong(call.join().body())).distinct().toList();
             assertThat(pids).hasSize(2).allMatch(Processes::exists);
         }
