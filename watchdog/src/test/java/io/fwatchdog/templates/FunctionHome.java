@@ -131,7 +131,8 @@ final class FunctionHome {
      * JUnit tests under {@code function/src/test/java}. Fails unless at least one ran and all passed.
      */
     void runStarterTests() throws Exception {
-        Path function = dir.resolve("function");
+        // The function's own folder; for the dockerfile language the context is that folder.
+        Path function = Files.isDirectory(dir.resolve("function")) ? dir.resolve("function") : dir;
         List<String> ran = new ArrayList<>();
         if (!find(function, "_test.py").isEmpty()) {
             command(function, "python3", "-m", "unittest", "discover", "-p", "*_test.py", "-v");
