@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Measures how soon each template answers its first request after the watchdog is started.
+
+Each template is laid out as its image lays it out (templates/run-local's prepare), then in
+each round the watchdog is started with the template's ENV, pinned to one core with its
+function, and sent the starter function's first request every 2 ms from the other core
+until the function's answer arrives. The baseline of the same round is the bare watchdog
+in streaming mode in front of `cat`: the ratio is the template's time over that, so what
+the template's runtime (python3, node, a second JVM) adds to the watchdog's own start-up.
+
+Run it through bench/run.sh templates [--rounds 5].
+"""
+import argparse
+import http.client
+import importlib.machinery
+import importlib.util
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench import ROOT, WATCHDOG_CORE, LOAD_CORE, free_port, health_status, java_command
+
+loader = importlib.machinery.SourceFileLoader("run_local", str(ROOT / "templates" / "run-local"))
+spec = importlib.util.spec_from_loader("run_local", loader)
+run_local = importlib.util.module_from_spec(spec)
+loader.exec_module(run_local)
+
+# The starter function's first request and the status that is its answer (templates/README.md).
+FIRST = {"http": ("GET", "/?name=Ada", None, 200), "afterburn": ("GET", "/?name=Ada", None, 200),
+         "streaming": ("POST", "/", b"hello", 200), "serializing": ("POST", "/", b"hello", 200)}
+
+
+def answer(port, method, path, body):
+    """The status of one request, or None while nothing answers."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request(method, path, body=body)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status
+    except OSError:
+        return None
+
+
+def first_answer(env, mode, log):
+    """(ms to healthy, ms to the function's first answer) of one watchdog start."""
+    port = free_port()
+    method, path, body, expected = FIRST[mode]
+    tmp = tempfile.mkdtemp(prefix="fwatchdog-bench-")
+    env = dict(os.environ, TMPDIR=tmp, port=str(port), metrics_port="0", healthcheck_interval="0", **env)
+    start = time.monotonic()
+    process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *java_command(mode)], env=env, stdout=log, stderr=log)
+    healthy = None
+    try:
+        while True:
+            if process.poll() is not None or time.monotonic() - start > 60:
+                raise RuntimeError("watchdog exited or did not answer: see %s" % log.name)
+            if healthy is None and health_status(port) == 200:
+                healthy = (time.monotonic() - start) * 1000
+            if healthy is not None and answer(port, method, path, body) == expected:
+                return healthy, (time.monotonic() - start) * 1000
+            time.sleep(0.002)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("templates", nargs="*", help="default: every template")
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {int(LOAD_CORE)})
+
+    names = args.templates or sorted(d for d in os.listdir(run_local.TEMPLATES)
+                                     if os.path.isfile(os.path.join(run_local.TEMPLATES, d, "template.yml")))
+    work = tempfile.mkdtemp(prefix="fwatchdog-templates-bench-")
+    log = open(os.path.join(work, "watchdog.log"), "w")
+    prepared = {}
+    for name in names:
+        home, env = run_local.prepare(os.path.join(run_local.TEMPLATES, name), None, os.path.join(work, name))
+        prepared[name] = env
+    rows = {name: [] for name in ["baseline"] + names}
+    for round_ in range(args.rounds):
+        order = ["baseline"] + names if round_ % 2 == 0 else names[::-1] + ["baseline"]
+        for name in order:
+            env = {"mode": "streaming", "fprocess": "cat"} if name == "baseline" else prepared[name]
+            rows[name].append(first_answer(env, env.get("mode", "streaming"), log))
+        print("round %d done" % (round_ + 1), file=sys.stderr)
+
+    base = statistics.median(r[1] for r in rows["baseline"])
+    print("| template | mode | healthy ms | first answer ms | ÷ bare watchdog (cat) |")
+    print("|---|---|---|---|---|")
+    for name in ["baseline"] + names:
+        healthy = statistics.median(r[0] for r in rows[name])
+        first = statistics.median(r[1] for r in rows[name])
+        mode = "streaming" if name == "baseline" else prepared[name].get("mode", "streaming")
+        label = "bare watchdog, `cat`" if name == "baseline" else name
+        print("| %s | %s | %.0f | %.0f | %.2f |" % (label, mode, healthy, first, first / base))
+    print("\nmedians of %d rounds; log: %s" % (args.rounds, log.name))
+
+
+if __name__ == "__main__":
+    main()
