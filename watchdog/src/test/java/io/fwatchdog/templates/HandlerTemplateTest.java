@@ -7,13 +7,15 @@ import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,13 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("templates")
-class HandlerTemplateTest {
+class HandlerTemplateTest extends RunningTemplate {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TemplateRun run;
-
-    @Parameter
-    Template template;
-
     static List<Template> templates() {
         return TemplateRun.Profile.templates(TemplateRun.Profile.HANDLER);
     }
@@ -40,14 +37,6 @@ class HandlerTemplateTest {
     @BeforeParameterizedClassInvocation
     static void start(Template template) throws Exception {
         run = TemplateRun.start(template, started -> started.request("/hello?name=Ada"));
-    }
-
-    @AfterParameterizedClassInvocation
-    static void stop() throws Exception {
-        if (run != null) {
-            run.close();
-            run = null;
-        }
     }
 
     @Test
@@ -107,6 +96,21 @@ class HandlerTemplateTest {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo(body);
+    }
+
+    @Test
+    void servesConcurrentRequestsEachWithItsOwnBody() throws Exception {
+        List<CompletableFuture<HttpResponse<byte[]>>> responses = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            responses.add(run.watchdog.client.sendAsync(run.request("/echo").timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString("request " + i)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+
+        for (int i = 0; i < responses.size(); i++) {
+            HttpResponse<byte[]> response = responses.get(i).get(60, TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("request " + i);
+        }
     }
 
     static byte[] random(int size) {

@@ -8,9 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -21,13 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("templates")
-class ProcessTemplateTest {
+class ProcessTemplateTest extends RunningTemplate {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TemplateRun run;
-
-    @Parameter
-    Template template;
-
     static List<Template> templates() {
         return TemplateRun.Profile.templates(TemplateRun.Profile.PROCESS);
     }
@@ -35,14 +28,6 @@ class ProcessTemplateTest {
     @BeforeParameterizedClassInvocation
     static void start(Template template) throws Exception {
         run = TemplateRun.start(template, started -> started.request("/").POST(HttpRequest.BodyPublishers.ofString("hello")));
-    }
-
-    @AfterParameterizedClassInvocation
-    static void stop() throws Exception {
-        if (run != null) {
-            run.close();
-            run = null;
-        }
     }
 
     @Test
