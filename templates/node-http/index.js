@@ -6,7 +6,6 @@
 'use strict';
 
 const http = require('node:http');
-const handler = require('./function/handler');
 
 const RESULT_KEYS = new Set(['statusCode', 'headers', 'body']);
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
@@ -76,7 +75,7 @@ function describe(value) {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-async function serve(request, response) {
+async function serve(handler, request, response) {
   const chunks = [];
   for await (const chunk of request) {
     chunks.push(chunk);
@@ -84,9 +83,19 @@ async function serve(request, response) {
   let status;
   let headers;
   let data;
+  let input;
+  try {
+    input = event(request, Buffer.concat(chunks));
+  } catch (error) {
+    // Only decodeURIComponent throws here: the path's percent-encoding is malformed.
+    data = Buffer.from(`malformed path: ${error.message}\n`, 'utf8');
+    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(data.length) });
+    response.end(data);
+    return;
+  }
   try {
     const context = { callId: request.headers['x-call-id'] };
-    [status, headers, data] = encode(await handler(event(request, Buffer.concat(chunks)), context));
+    [status, headers, data] = encode(await handler(input, context));
   } catch (error) {
     // The handler's own failure (or an invalid result): answer 500 and log the stack.
     const message = error instanceof InvalidResult
@@ -103,12 +112,21 @@ async function serve(request, response) {
   response.end(request.method === 'HEAD' ? undefined : data);
 }
 
-const upstream = new URL(process.env.upstream_url || 'http://127.0.0.1:3000');
-const server = http.createServer((request, response) => {
-  serve(request, response).catch((error) => {
-    console.error(error);
-    response.destroy();
+// A server (not yet listening) that answers every request with handler(event, context).
+function createServer(handler) {
+  const server = http.createServer((request, response) => {
+    serve(handler, request, response).catch((error) => {
+      console.error(error);
+      response.destroy();
+    });
   });
-});
-server.keepAliveTimeout = 65000;
-server.listen(Number(upstream.port) || 80, upstream.hostname);
+  server.keepAliveTimeout = 65000;
+  return server;
+}
+
+module.exports = { createServer, encode, InvalidResult };
+
+if (require.main === module) {
+  const upstream = new URL(process.env.upstream_url || 'http://127.0.0.1:3000');
+  createServer(require('./function/handler')).listen(Number(upstream.port) || 80, upstream.hostname);
+}

@@ -57,7 +57,8 @@ def encode_result(result):
     status = result.get("statusCode", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         raise InvalidResult("statusCode %r is not an integer from 200 to 599" % (status,))
-    headers = result.get("headers") or {}
+    headers = result.get("headers")
+    headers = {} if headers is None else headers
     if not isinstance(headers, dict):
         raise InvalidResult("headers is %s, expected a dict" % type(headers).__name__)
     body = result.get("body")
@@ -119,7 +120,7 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
             headers[name] = headers[name] + ", " + value if name in headers else value
         event = Event(self.command, urllib.parse.unquote(path), raw_query, headers, self.read_body())
         try:
-            status, pairs, data = encode_result(handler.handle(event, Context(headers.get("x-call-id"))))
+            status, pairs, data = encode_result(self.server.handle(event, Context(headers.get("x-call-id"))))
         except InvalidResult as e:
             self.log_error("%s", e)
             status, pairs, data = 500, [("Content-Type", "text/plain; charset=utf-8")], ("%s\n" % e).encode()
@@ -147,7 +148,13 @@ def listen_address():
     return url.hostname or "127.0.0.1", url.port or 80
 
 
-if __name__ == "__main__":
-    server = ThreadingHTTPServer(listen_address(), FunctionRequestHandler)
+def serve(address, handle):
+    """A server (not yet serving) that answers every request with handle(event, context)."""
+    server = ThreadingHTTPServer(address, FunctionRequestHandler)
     server.daemon_threads = True
-    server.serve_forever()
+    server.handle = handle
+    return server
+
+
+if __name__ == "__main__":
+    serve(listen_address(), handler.handle).serve_forever()

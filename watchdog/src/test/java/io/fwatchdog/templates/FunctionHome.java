@@ -156,6 +156,26 @@ final class FunctionHome {
         assertThat(ran).as("%s: the starter function has no test", template.name()).isNotEmpty();
     }
 
+    /**
+     * Runs the tests of the template's entry program, which sit beside it at the top of the
+     * build context ({@code index_test.py}, {@code index.test.js}); returns what ran.
+     */
+    List<String> runEntryProgramTests() throws Exception {
+        List<String> ran = new ArrayList<>();
+        try (Stream<Path> paths = Files.list(dir)) {
+            for (String name : paths.map(p -> p.getFileName().toString()).sorted().toList()) {
+                if (name.endsWith("_test.py")) {
+                    command(dir, "python3", "-m", "unittest", "-v", name.substring(0, name.length() - ".py".length()));
+                    ran.add(name);
+                } else if (name.endsWith(".test.js")) {
+                    command(dir, "node", "--test", name);
+                    ran.add(name);
+                }
+            }
+        }
+        return ran;
+    }
+
     private static List<String> find(Path dir, String suffix) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {
             return paths.filter(p -> p.getFileName().toString().endsWith(suffix)

@@ -1,6 +1,7 @@
 package io.fwatchdog.templates;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -99,6 +100,12 @@ class TemplateTest {
     @Test
     void starterFunctionsTestsPass(@TempDir Path temp) throws Exception {
         FunctionHome.create(template, temp).runStarterTests();
+    }
+
+    @Test
+    void entryProgramsTestsPass(@TempDir Path temp) throws Exception {
+        List<String> ran = FunctionHome.create(template, temp).runEntryProgramTests();
+        assumeTrue(!ran.isEmpty(), template.name() + " has no tests of its own beside its entry program");
     }
 
     @Test
