@@ -7,6 +7,8 @@ function, and sent the starter function's first request every 2 ms from the othe
 until the function's answer arrives. The baseline of the same round is the bare watchdog
 in streaming mode in front of `cat`: the ratio is the template's time over that, so what
 the template's runtime (python3, node, a second JVM) adds to the watchdog's own start-up.
+The last column is the function's own command started without the watchdog (an http
+template's entry program until it answers, a command template's one run), same core.
 
 Run it through bench/run.sh templates [--rounds 5].
 """
@@ -15,6 +17,7 @@ import http.client
 import importlib.machinery
 import importlib.util
 import os
+import shlex
 import signal
 import statistics
 import subprocess
@@ -70,6 +73,31 @@ def first_answer(env, mode, log):
         process.wait(timeout=30)
 
 
+def function_alone(env, mode):
+    """ms from starting the function's own command (no watchdog) to its first answer."""
+    method, path, body, expected = FIRST[mode]
+    command = shlex.split(env["fprocess"])
+    process_env = dict(os.environ, **env)
+    start = time.monotonic()
+    if mode not in ("http", "afterburn"):
+        subprocess.run(["taskset", "-c", WATCHDOG_CORE, *command], input=body, env=dict(process_env, Http_Method=method),
+                       capture_output=True, check=True)
+        return (time.monotonic() - start) * 1000
+    port = free_port()
+    process_env["upstream_url"] = "http://127.0.0.1:%d" % port
+    process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *command], env=process_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while answer(port, method, path, body) != expected:
+            if process.poll() is not None or time.monotonic() - start > 60:
+                raise RuntimeError("%s exited or did not answer" % env["fprocess"])
+            time.sleep(0.002)
+        return (time.monotonic() - start) * 1000
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -90,18 +118,19 @@ def main():
         order = ["baseline"] + names if round_ % 2 == 0 else names[::-1] + ["baseline"]
         for name in order:
             env = {"mode": "streaming", "fprocess": "cat"} if name == "baseline" else prepared[name]
-            rows[name].append(first_answer(env, env.get("mode", "streaming"), log))
+            mode = env.get("mode", "streaming")
+            healthy, first = first_answer(env, mode, log)
+            rows[name].append((healthy, first, function_alone(env, mode)))
         print("round %d done" % (round_ + 1), file=sys.stderr)
 
     base = statistics.median(r[1] for r in rows["baseline"])
-    print("| template | mode | healthy ms | first answer ms | ÷ bare watchdog (cat) |")
-    print("|---|---|---|---|---|")
+    print("| template | mode | watchdog start → healthy ms | → first answer ms | ÷ bare watchdog | function alone → first answer ms |")
+    print("|---|---|---|---|---|---|")
     for name in ["baseline"] + names:
-        healthy = statistics.median(r[0] for r in rows[name])
-        first = statistics.median(r[1] for r in rows[name])
+        healthy, first, alone = (statistics.median(r[i] for r in rows[name]) for i in range(3))
         mode = "streaming" if name == "baseline" else prepared[name].get("mode", "streaming")
         label = "bare watchdog, `cat`" if name == "baseline" else name
-        print("| %s | %s | %.0f | %.0f | %.2f |" % (label, mode, healthy, first, first / base))
+        print("| %s | %s | %.0f | %.0f | %.2f | %.0f |" % (label, mode, healthy, first, first / base, alone))
     print("\nmedians of %d rounds; log: %s" % (args.rounds, log.name))
 
 
