@@ -2,11 +2,13 @@ package io.fwatchdog.templates;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -21,12 +23,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
-import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
-import org.junit.platform.engine.discovery.DiscoverySelectors;
 
 /**
  * A template laid out in a temporary folder the way its image lays it out under its WORKDIR
@@ -186,7 +187,7 @@ final class FunctionHome {
     private void command(Path workdir, String... command) throws Exception {
         Path output = Files.createTempFile(dir.getParent(), "test-output", ".txt");
         Process process = new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true)
-                .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
         try {
             boolean exited = process.waitFor(120, TimeUnit.SECONDS);
@@ -226,8 +227,7 @@ final class FunctionHome {
             ClassLoader previous = thread.getContextClassLoader();
             thread.setContextClassLoader(loader);
             try {
-                LauncherDiscoveryRequest discovery = request.build();
-                LauncherFactory.create().execute(discovery, listener);
+                LauncherFactory.create().execute(request.build(), listener);
             } finally {
                 thread.setContextClassLoader(previous);
             }
@@ -244,7 +244,7 @@ final class FunctionHome {
     private static Path codeSource(Class<?> type) {
         try {
             return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
