@@ -4,9 +4,10 @@
 Each template is laid out as its image lays it out (templates/run-local's prepare), then in
 each round the watchdog is started with the template's ENV, pinned to one core with its
 function, and sent the starter function's first request every 2 ms from the other core
-until the function's answer arrives. The baseline of the same round is the bare watchdog
-in streaming mode in front of `cat`: the ratio is the template's time over that, so what
-the template's runtime (python3, node, a second JVM) adds to the watchdog's own start-up.
+until the function's answer arrives. Each such start is paired with one of the bare watchdog
+in streaming mode in front of `cat`, just before or after it: the ratio (median of the
+pairs' ratios) is what the template's runtime (python3, node, a second JVM) adds to the
+watchdog's own start-up.
 The last column is the function's own command started without the watchdog (an http
 template's entry program until it answers, a command template's one run), same core.
 
@@ -18,6 +19,7 @@ import importlib.machinery
 import importlib.util
 import os
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -54,8 +56,8 @@ def first_answer(env, mode, log):
     """(ms to healthy, ms to the function's first answer) of one watchdog start."""
     port = free_port()
     method, path, body, expected = FIRST[mode]
-    tmp = tempfile.mkdtemp(prefix="fwatchdog-bench-")
-    env = dict(os.environ, TMPDIR=tmp, port=str(port), metrics_port="0", healthcheck_interval="0", **env)
+    tmp = tempfile.TemporaryDirectory(prefix="fwatchdog-bench-")
+    env = dict(os.environ, TMPDIR=tmp.name, port=str(port), metrics_port="0", healthcheck_interval="0", **env)
     start = time.monotonic()
     process = subprocess.Popen(["taskset", "-c", WATCHDOG_CORE, *java_command(mode)], env=env, stdout=log, stderr=log)
     healthy = None
@@ -71,6 +73,7 @@ def first_answer(env, mode, log):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+        tmp.cleanup()
 
 
 def function_alone(env, mode):
@@ -108,30 +111,37 @@ def main():
     names = args.templates or sorted(d for d in os.listdir(run_local.TEMPLATES)
                                      if os.path.isfile(os.path.join(run_local.TEMPLATES, d, "template.yml")))
     work = tempfile.mkdtemp(prefix="fwatchdog-templates-bench-")
-    log = open(os.path.join(work, "watchdog.log"), "w")
+    os.makedirs(ROOT / "bench" / "results", exist_ok=True)
+    log = open(ROOT / "bench" / "results" / "templates-watchdog.log", "w")
     prepared = {}
     for name in names:
         home, env = run_local.prepare(os.path.join(run_local.TEMPLATES, name), None, os.path.join(work, name))
         prepared[name] = env
-    rows = {name: [] for name in ["baseline"] + names}
+    # Each template is paired with a bare watchdog started just before or after it (the order
+    # alternates), so each ratio compares two starts under the same load.
+    rows = {name: [] for name in names}
     for round_ in range(args.rounds):
-        order = ["baseline"] + names if round_ % 2 == 0 else names[::-1] + ["baseline"]
-        for name in order:
-            env = {"mode": "streaming", "fprocess": "cat"} if name == "baseline" else prepared[name]
+        for name in names:
+            env = prepared[name]
             mode = env.get("mode", "streaming")
-            healthy, first = first_answer(env, mode, log)
-            rows[name].append((healthy, first, function_alone(env, mode)))
+            bare_env = {"mode": "streaming", "fprocess": "cat"}
+            if round_ % 2 == 0:
+                bare = first_answer(bare_env, "streaming", log)
+                healthy, first = first_answer(env, mode, log)
+            else:
+                healthy, first = first_answer(env, mode, log)
+                bare = first_answer(bare_env, "streaming", log)
+            rows[name].append((healthy, first, bare[1], first / bare[1], function_alone(env, mode)))
         print("round %d done" % (round_ + 1), file=sys.stderr)
 
-    base = statistics.median(r[1] for r in rows["baseline"])
-    print("| template | mode | watchdog start → healthy ms | → first answer ms | ÷ bare watchdog | function alone → first answer ms |")
-    print("|---|---|---|---|---|---|")
-    for name in ["baseline"] + names:
-        healthy, first, alone = (statistics.median(r[i] for r in rows[name]) for i in range(3))
-        mode = "streaming" if name == "baseline" else prepared[name].get("mode", "streaming")
-        label = "bare watchdog, `cat`" if name == "baseline" else name
-        print("| %s | %s | %.0f | %.0f | %.2f | %.0f |" % (label, mode, healthy, first, first / base, alone))
+    print("| template | mode | watchdog start → healthy ms | → first answer ms | bare watchdog (`cat`) → first answer ms | ratio | function alone → first answer ms |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        healthy, first, bare, ratio, alone = (statistics.median(r[i] for r in rows[name]) for i in range(5))
+        print("| %s | %s | %.0f | %.0f | %.0f | %.2f | %.0f |" % (name, prepared[name].get("mode", "streaming"),
+                                                              healthy, first, bare, ratio, alone))
     print("\nmedians of %d rounds; log: %s" % (args.rounds, log.name))
+    shutil.rmtree(work)
 
 
 if __name__ == "__main__":
