@@ -68,14 +68,22 @@ final class TemplateRun implements AutoCloseable {
      */
     static TemplateRun start(Template template, Function<TemplateRun, HttpRequest.Builder> first) throws Exception {
         Path temp = Files.createTempDirectory("fwatchdog-template-" + template.name());
-        FunctionHome home = FunctionHome.create(template, temp);
-        Map<String, String> environment = home.environment();
-        List<String> command = new ArrayList<>(List.of("env"));
-        environment.forEach((name, value) -> command.add(name + "=" + value));
-        command.addAll(Config.parse(withTestDefaults(environment)).functionCommand());
-
-        long started = System.nanoTime();
-        WatchdogFixture watchdog = WatchdogFixture.start(environment, command);
+        FunctionHome home;
+        Map<String, String> environment;
+        WatchdogFixture watchdog;
+        long started;
+        try {
+            home = FunctionHome.create(template, temp);
+            environment = home.environment();
+            List<String> command = new ArrayList<>(List.of("env"));
+            environment.forEach((name, value) -> command.add(name + "=" + value));
+            command.addAll(Config.parse(withTestDefaults(environment)).functionCommand());
+            started = System.nanoTime();
+            watchdog = WatchdogFixture.start(environment, command);
+        } catch (Exception | AssertionError e) {
+            delete(temp);
+            throw e;
+        }
         long healthy = System.nanoTime();
         TemplateRun run = new TemplateRun(template, temp, home, environment, watchdog);
         HttpResponse<byte[]> response;
@@ -114,10 +122,14 @@ final class TemplateRun implements AutoCloseable {
         try {
             watchdog.close();
         } finally {
-            try (Stream<Path> paths = Files.walk(temp)) {
-                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
+            delete(temp);
+        }
+    }
+
+    private static void delete(Path tree) throws IOException {
+        try (Stream<Path> paths = Files.walk(tree)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
         }
     }
