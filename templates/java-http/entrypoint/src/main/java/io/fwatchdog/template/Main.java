@@ -23,17 +23,31 @@ import java.util.concurrent.Executors;
  * {@code upstream_url} points, so the port is set in one place (the Dockerfile's ENV).
  */
 public final class Main {
+    private static final String HANDLER = "function.Handler";
     private static final Set<String> FRAMING = Set.of("content-length", "transfer-encoding", "connection");
 
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        FunctionHandler handler = (FunctionHandler) Class.forName("function.Handler").getConstructor().newInstance();
+        FunctionHandler handler = loadHandler();
         URI upstream = URI.create(System.getenv().getOrDefault("upstream_url", "http://127.0.0.1:8082"));
         HttpServer server = HttpServer.create(new InetSocketAddress(upstream.getHost(), upstream.getPort()), 128);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/", exchange -> serve(handler, exchange));
         server.start();
+    }
+
+    private static FunctionHandler loadHandler() throws ReflectiveOperationException {
+        Class<?> type;
+        try {
+            type = Class.forName(HANDLER);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("no class " + HANDLER + " on the classpath: the function must define it", e);
+        }
+        if (!FunctionHandler.class.isAssignableFrom(type)) {
+            throw new IllegalStateException(HANDLER + " does not implement " + FunctionHandler.class.getName());
+        }
+        return (FunctionHandler) type.getConstructor().newInstance();
     }
 
     private static void serve(FunctionHandler handler, HttpExchange exchange) throws IOException {
