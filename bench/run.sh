@@ -5,6 +5,7 @@
 #   bench/run.sh http            http mode against the same upstream directly (http_mode.py)
 #   bench/run.sh observability   the cost of metrics and JSON logs (observability.py)
 #   bench/run.sh afterburn       afterburn vs http vs serializing, same handler (afterburn.py)
+#   bench/run.sh templates       each template's first answer after start-up (templates.py)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,5 +31,6 @@ case ${1:-} in
     http) shift; exec python3 http_mode.py "$@" ;;
     observability) shift; exec python3 observability.py "$@" ;;
     afterburn) shift; exec python3 afterburn.py "$@" ;;
+    templates) shift; exec python3 templates.py "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,7 +46,21 @@ public final class WatchdogFixture implements AutoCloseable {
         return start(settings, true);
     }
 
+    /**
+     * As {@link #start}, with the function command given as words, used verbatim (the command
+     * line's {@code -- command args...}) in place of {@code fprocess}.
+     */
+    public static WatchdogFixture start(Map<String, String> settings, List<String> command)
+            throws IOException, InterruptedException {
+        return start(settings, command, false);
+    }
+
     private static WatchdogFixture start(Map<String, String> settings, boolean metrics)
+            throws IOException, InterruptedException {
+        return start(settings, List.of(), metrics);
+    }
+
+    private static WatchdogFixture start(Map<String, String> settings, List<String> command, boolean metrics)
             throws IOException, InterruptedException {
         Path tmp = Files.createTempDirectory("fwatchdog-test");
         Map<String, String> env = new HashMap<>();
@@ -56,7 +71,7 @@ public final class WatchdogFixture implements AutoCloseable {
         env.put("healthcheck_interval", "0");
         env.putAll(settings);
         try {
-            return new WatchdogFixture(Config.parse(env), tmp, metrics);
+            return new WatchdogFixture(Config.parse(env, command), tmp, metrics);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

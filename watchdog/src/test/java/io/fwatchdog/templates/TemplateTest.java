@@ -1,0 +1,117 @@
+package io.fwatchdog.templates;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What every template must hold, checked without Docker: a {@code template.yml} that agrees
+ * with the Dockerfile, a Dockerfile that copies the watchdog in and runs it the way SPEC §9 and
+ * §10 say, and a starter function whose own tests pass.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("io.fwatchdog.templates.Template#all")
+class TemplateTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Commands that run a starter function's tests in an image's build. */
+    private static final Pattern TEST_COMMAND =
+            Pattern.compile("unittest|npm test|node --test|_test\\.sh|mvn\\b.*\\b(package|verify)\\b");
+
+    @Parameter
+    Template template;
+
+    private Dockerfile.Stage last() {
+        return template.dockerfile().last();
+    }
+
+    @Test
+    void templateYmlNamesTheLanguageAndTheDockerfilesCommand() {
+        assertThat(template.field("language")).as("language (faas-cli finds a template by its folder)").hasValue(template.name());
+        assertThat(template.field("fprocess")).as("fprocess, which faas-cli deploys over the image's ENV")
+                .hasValue(template.environment().get("fprocess"));
+        assertThat(template.field("welcome_message")).hasValueSatisfying(message -> assertThat(message).isNotBlank());
+    }
+
+    @Test
+    void setsTheModeAndTheFunctionCommand() {
+        assertThat(template.environment()).containsKey("mode").containsKey("fprocess");
+        if (template.mode().equals("http")) {
+            assertThat(template.environment()).containsKey("upstream_url");
+        }
+    }
+
+    @Test
+    void copiesTheWatchdogFromTheImageNamedByAnArgument() {
+        Dockerfile dockerfile = template.dockerfile();
+        assertThat(dockerfile.stage("watchdog")).as("a stage named watchdog").hasValueSatisfying(stage ->
+                assertThat(stage.base()).isEqualTo("${FWATCHDOG_IMAGE}"));
+        assertThat(dockerfile.globalArguments().get("FWATCHDOG_IMAGE")).startsWith("ghcr.io/fwatchdog/fwatchdog:");
+        assertThat(last().arguments("COPY")).contains(
+                "--from=watchdog /opt/fwatchdog /opt/fwatchdog", "--from=watchdog /usr/bin/fwatchdog /usr/bin/fwatchdog");
+    }
+
+    @Test
+    void runsOnAGlibcBase() {
+        Dockerfile dockerfile = template.dockerfile();
+        Optional<Dockerfile.Stage> stage = Optional.of(last());
+        // Follow FROM <stage> back to the image the last stage is built on.
+        while (stage.isPresent() && dockerfile.stage(stage.get().base()).isPresent()) {
+            stage = dockerfile.stage(stage.get().base());
+        }
+        String base = dockerfile.resolvedBase(stage.orElseThrow());
+        assertThat(base).as("the watchdog's runtime needs glibc").doesNotContainIgnoringCase("alpine")
+                .doesNotContain("scratch").doesNotContain("$");
+    }
+
+    @Test
+    void runsTheWatchdogAsANonRootUserWithItsHealthcheck() throws Exception {
+        List<String> users = last().arguments("USER");
+        assertThat(users).isNotEmpty();
+        assertThat(users.getLast()).isNotIn("root", "0", "0:0");
+        List<String> healthchecks = last().arguments("HEALTHCHECK");
+        assertThat(healthchecks).hasSize(1);
+        String check = healthchecks.getFirst();
+        assertThat(JSON.readTree(check.substring(check.indexOf("CMD ") + 4)))
+                .isEqualTo(JSON.readTree("[\"fwatchdog\", \"--run-healthcheck\"]"));
+        assertThat(last().arguments("CMD")).hasSize(1);
+        assertThat(JSON.readTree(last().arguments("CMD").getFirst())).isEqualTo(JSON.readTree("[\"fwatchdog\"]"));
+    }
+
+    @Test
+    void imageDependsOnAStageThatRunsTheFunctionsTests() {
+        List<String> tested = last().copiesFrom().stream()
+                .filter(name -> template.dockerfile().stage(name).map(stage -> stage.arguments("RUN").stream()
+                        .anyMatch(run -> TEST_COMMAND.matcher(run).find())).orElse(false))
+                .toList();
+        assertThat(tested).as("stages copied from that run the tests (BuildKit skips stages nothing copies from)").isNotEmpty();
+    }
+
+    @Test
+    void starterFunctionsTestsPass(@TempDir Path temp) throws Exception {
+        FunctionHome.create(template, temp).runStarterTests();
+    }
+
+    @Test
+    void entryProgramsTestsPass(@TempDir Path temp) throws Exception {
+        List<String> ran = FunctionHome.create(template, temp).runEntryProgramTests();
+        assumeTrue(!ran.isEmpty(), template.name() + " has no tests of its own beside its entry program");
+    }
+
+    @Test
+    void documentsTheHandlerInItsReadme() throws Exception {
+        Path readme = template.dir().resolve("README.md");
+        assertThat(readme).exists();
+        assertThat(Files.readString(readme)).contains("```");
+    }
+}
