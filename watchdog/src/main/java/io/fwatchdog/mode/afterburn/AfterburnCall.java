@@ -89,6 +89,15 @@ final class AfterburnCall implements Call, Worker.Receiver {
         this.loop = exchange.eventLoop();
         this.request = exchange.request();
         this.toHead = request.method().equals(HttpMethod.HEAD);
+        // Not from here: the front may deliver a body piece within requestBody(), and until this
+        // constructor returns it has no call to give it to.
+        loop.execute(this::start);
+    }
+
+    private void start() {
+        if (over || exchange.done()) {
+            return;
+        }
         if (HttpUtil.isTransferEncodingChunked(request)) {
             var buffer = BodyBuffer.open(exchange, mode.config.maxBodySize());
             if (buffer.isEmpty()) {

@@ -59,6 +59,20 @@ class AfterburnPoolTest {
     }
 
     @Test
+    void aRequestThatWaitedInTheQueueKeepsItsBody() throws Exception {
+        try (var w = Afterburn.start(PYTHON_LOOP, "workers", "1")) {
+            var first = async(w, "/slow?ms=2000");
+            Processes.await(WAIT, () -> w.watchdog.inflight() == 1 && w.watchdog.queued() == 0);
+            var second = w.client.sendAsync(HttpRequest.newBuilder(w.uri("/echo")).timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString("sent while queued")).build(), HttpResponse.BodyHandlers.ofString());
+            Processes.await(WAIT, () -> w.watchdog.queued() == 1);
+
+            assertThat(second.get().body()).isEqualTo("sent while queued");
+            assertThat(first.get().statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aRequestThatWaitsLongerThanExecTimeoutGets503() throws Exception {
         // The dripping response has its head, so exec_timeout no longer applies to it.
         try (var w = Afterburn.start(FAULTY, "workers", "1", "max_queue", "4", "exec_timeout", "3s")) {
