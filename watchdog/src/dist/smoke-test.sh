@@ -16,9 +16,11 @@ fi
 home=$(cd "$1" && pwd)
 functions=$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/resources/functions" && pwd)
 work=$(mktemp -d)
-pids=()
+pid1=
 cleanup() {
-    for pid in "${pids[@]}"; do
+    # The namespace's PID 1 first: killing unshare alone would leave it running. Then this
+    # script's own background jobs that still run.
+    for pid in $pid1 $(jobs -p); do
         kill -KILL "$pid" 2>/dev/null || true
     done
     rm -rf "$work"
@@ -91,7 +93,6 @@ check_mode() {
         FWATCHDOG_JAVA_OPTS="-XX:AOTMode=on -Xlog:class+load=info:file=$classes" \
         "$home/bin/fwatchdog" >"$work/$name.log" 2>&1 &
     local pid=$!
-    pids+=("$pid")
     wait_for "$name: /_/health 200" 90 healthy "$port"
     ok "$name: healthy on the AOT cache"
 
@@ -136,12 +137,12 @@ env port="$port" metrics_port=0 healthcheck_interval=0 TMPDIR="$work/pid1-tmp" m
     fprocess="sh $functions/pid1.sh" \
     unshare --pid --fork --mount-proc "$home/bin/fwatchdog" >"$work/pid1.log" 2>&1 &
 unshare_pid=$!
-pids+=("$unshare_pid")
 wait_for "PID 1: /_/health 200" 90 healthy "$port"
 # The namespace's PID 1 is unshare's only child.
-read -r pid1 others <"/proc/$unshare_pid/task/$unshare_pid/children" || true
-[[ $pid1 =~ ^[0-9]+$ && -z ${others:-} ]] \
-    || fail "PID 1: cannot find the namespace's first process (unshare's children: ${pid1:-} ${others:-})"
+read -r first others <"/proc/$unshare_pid/task/$unshare_pid/children" || true
+[[ ${first:-} =~ ^[0-9]+$ && -z ${others:-} ]] \
+    || fail "PID 1: cannot find the namespace's first process (unshare's children: ${first:-} ${others:-})"
+pid1=$first
 [[ $(curl -s "http://127.0.0.1:$port/ps" | awk '$1 == 1 {print $4}') == java ]] \
     || fail "PID 1: the watchdog is not PID 1 of its namespace"
 ok "PID 1: the watchdog runs as PID 1"
@@ -161,6 +162,7 @@ kill -TERM "$pid1"
 wait_for "PID 1 exits after SIGTERM" 60 gone "$unshare_pid"
 status=0
 wait "$unshare_pid" || status=$?
+pid1=
 ((status == 0)) || fail "PID 1: exit status $status after SIGTERM (expected 0)"
 ok "PID 1: SIGTERM drains and exits 0"
 
