@@ -5,15 +5,21 @@
 #
 #   docker build -t fwatchdog .
 #   docker build --build-arg BASE_IMAGE=ubuntu:24.04 -t fwatchdog:ubuntu .
+# For musl (Alpine) images, a runtime linked from a musl JDK (Netty then uses NIO):
+#   docker build --build-arg JDK_IMAGE=eclipse-temurin:25-jdk-alpine \
+#                --build-arg BASE_IMAGE=alpine:3.22 -t fwatchdog:musl .
 
 ARG JDK_IMAGE=eclipse-temurin:25-jdk
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${JDK_IMAGE} AS build
-# strip (binutils) for the runtime's native libraries.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends binutils \
-    && rm -rf /var/lib/apt/lists/*
+# strip (binutils) for the runtime's native libraries; bash for the scripts.
+RUN if command -v apt-get >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends binutils \
+        && rm -rf /var/lib/apt/lists/*; \
+    else \
+        apk add --no-cache bash binutils; \
+    fi
 WORKDIR /src
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
@@ -33,7 +39,11 @@ LABEL org.opencontainers.image.title="fwatchdog" \
       org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /opt/fwatchdog /opt/fwatchdog
 COPY --from=build /opt/fwatchdog/bin/fwatchdog /usr/bin/fwatchdog
-RUN groupadd --system app && useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app
+RUN if command -v useradd >/dev/null; then \
+        groupadd --system app && useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app; \
+    else \
+        addgroup -S app && adduser -S -G app -H -s /sbin/nologin app; \
+    fi
 USER app
 EXPOSE 8080 8081
 HEALTHCHECK --interval=5s --timeout=3s CMD ["fwatchdog", "--run-healthcheck"]

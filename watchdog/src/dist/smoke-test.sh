@@ -60,7 +60,9 @@ wait_for() {
     done
 }
 
+# healthy PORT PID: /_/health answers 200; fails the test at once when PID has exited.
 healthy() {
+    kill -0 "$2" 2>/dev/null || fail "exited before becoming healthy (port $1)"
     [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/_/health") == 200 ]]
 }
 
@@ -93,7 +95,7 @@ check_mode() {
         FWATCHDOG_JAVA_OPTS="-XX:AOTMode=on -Xlog:class+load=info:file=$classes" \
         "$home/bin/fwatchdog" >"$work/$name.log" 2>&1 &
     local pid=$!
-    wait_for "$name: /_/health 200" 90 healthy "$port"
+    wait_for "$name: /_/health 200" 90 healthy "$port" "$pid"
     ok "$name: healthy on the AOT cache"
 
     grep -q 'io.fwatchdog.server.Watchdog source: shared objects file' "$classes" \
@@ -137,7 +139,7 @@ env port="$port" metrics_port=0 healthcheck_interval=0 TMPDIR="$work/pid1-tmp" m
     fprocess="sh $functions/pid1.sh" \
     unshare --pid --fork --mount-proc "$home/bin/fwatchdog" >"$work/pid1.log" 2>&1 &
 unshare_pid=$!
-wait_for "PID 1: /_/health 200" 90 healthy "$port"
+wait_for "PID 1: /_/health 200" 90 healthy "$port" "$unshare_pid"
 # The namespace's PID 1 is unshare's only child.
 read -r first others <"/proc/$unshare_pid/task/$unshare_pid/children" || true
 [[ ${first:-} =~ ^[0-9]+$ && -z ${others:-} ]] \

@@ -22,7 +22,7 @@ for needed in runtime/bin/java fwatchdog.jar jvm.options; do
         exit 1
     fi
 done
-for tool in cat sleep kill; do
+for tool in cat sleep; do
     command -v "$tool" >/dev/null || { echo "train-aot: $tool is needed on PATH (training functions)" >&2; exit 1; }
 done
 
