@@ -77,7 +77,7 @@ if [[ $libc == gnu ]]; then
     native_jar=$(ls "$home"/lib/netty-transport-native-epoll-*-linux-"$netty_arch".jar 2>/dev/null | head -1 || true)
     if [[ -n $netty_arch && -n $native_jar ]]; then
         scratch=$(mktemp -d)
-        (cd "$scratch" && "$home/runtime/bin/java" -version >/dev/null 2>&1 && "$jdk/bin/jar" -x -f "$native_jar" "$so")
+        (cd "$scratch" && "$jdk/bin/jar" -x -f "$native_jar" "$so")
         mkdir -p "$home/native"
         mv "$scratch/$so" "$home/native/"
         rm -rf "$scratch"
