@@ -90,6 +90,8 @@ class Run:
         deadline = self.started + 60
         while health_status(self.port) != 200:
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                self.process.wait()
                 raise RuntimeError(f"{variant} {mode} did not become healthy")
             time.sleep(0.002)
         self.healthy_ms = (time.monotonic() - self.started) * 1000
@@ -131,27 +133,32 @@ def main():
         order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
         for variant in order:
             run = Run(variant, "streaming", {"fprocess": "cat"}, args.java_opt, log)
-            if post(run.port, "/", b"hello") != 200:
-                raise RuntimeError(f"{variant}: the first request failed")
-            results[variant]["first"].append((time.monotonic() - run.started) * 1000)
-            results[variant]["healthy"].append(run.healthy_ms)
-            results[variant]["cpu"].append(run.healthy_cpu_ms)
-            time.sleep(args.idle_seconds)
-            results[variant]["idle"].append(run.rss_mib())
-            run.stop()
+            try:
+                if post(run.port, "/", b"hello") != 200:
+                    raise RuntimeError(f"{variant}: the first request failed")
+                results[variant]["first"].append((time.monotonic() - run.started) * 1000)
+                results[variant]["healthy"].append(run.healthy_ms)
+                results[variant]["cpu"].append(run.healthy_cpu_ms)
+                time.sleep(args.idle_seconds)
+                results[variant]["idle"].append(run.rss_mib())
+            finally:
+                run.stop()
 
     for round_ in range(args.rss_rounds):
         for variant in variants:
             upstream = free_port()
             run = Run(variant, "http", {"fprocess": f"node {BENCH}/upstream.js {upstream}",
                                         "upstream_url": f"http://127.0.0.1:{upstream}"}, args.java_opt, log)
-            out = subprocess.run(["taskset", "-c", LOAD_CORE, "hey", "-n", str(args.requests), "-c", "8",
-                                  f"http://127.0.0.1:{run.port}/"], capture_output=True, text=True, check=True).stdout
-            # hey sends requests // connections per connection
-            if f"[200]\t{args.requests // 8 * 8} responses" not in out:
-                raise RuntimeError(f"{variant}: not every http-mode request got 200:\n{out}")
-            results[variant]["http"].append(run.rss_mib())
-            run.stop()
+            try:
+                out = subprocess.run(["taskset", "-c", LOAD_CORE, "hey", "-n", str(args.requests), "-c", "8",
+                                      f"http://127.0.0.1:{run.port}/"], capture_output=True, text=True,
+                                     check=True).stdout
+                # hey sends requests // connections per connection
+                if f"[200]\t{args.requests // 8 * 8} responses" not in out:
+                    raise RuntimeError(f"{variant}: not every http-mode request got 200:\n{out}")
+                results[variant]["http"].append(run.rss_mib())
+            finally:
+                run.stop()
 
     runtime_mib = sum(f.stat().st_size for f in (HOME / "runtime").rglob("*") if f.is_file()) / (1 << 20)
     cache_mib = (HOME / "fwatchdog.aot").stat().st_size / (1 << 20)
