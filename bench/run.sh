@@ -6,6 +6,7 @@
 #   bench/run.sh observability   the cost of metrics and JSON logs (observability.py)
 #   bench/run.sh afterburn       afterburn vs http vs serializing, same handler (afterburn.py)
 #   bench/run.sh templates       each template's first answer after start-up (templates.py)
+#   bench/run.sh startup         start-up and RSS: java -jar, jlink, jlink + CDS, AOT cache (startup.py)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,5 +33,6 @@ case ${1:-} in
     observability) shift; exec python3 observability.py "$@" ;;
     afterburn) shift; exec python3 afterburn.py "$@" ;;
     templates) shift; exec python3 templates.py "$@" ;;
+    startup) shift; exec python3 startup.py "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac

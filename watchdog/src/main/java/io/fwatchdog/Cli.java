@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.config.ConfigException;
 import io.fwatchdog.config.Variable;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -83,6 +84,14 @@ final class Cli implements Callable<Integer> {
         var flags = dashes < 0 ? args : Arrays.copyOfRange(args, 0, dashes);
         var command = dashes < 0 ? List.<String>of() : List.of(Arrays.copyOfRange(args, dashes + 1, args.length));
 
+        // A container starts the watchdog with its settings in the environment and no flags
+        // (CMD ["fwatchdog"]). That path skips picocli: building its model of the command line
+        // costs more than the rest of start-up together (its classes predate Java 6, so they are
+        // verified the slow way and an AOT cache cannot hold them).
+        if (flags.length == 0) {
+            return start(Map.copyOf(env), command, err, watchdog);
+        }
+
         var stdout = new PrintWriter(out, true);
         var stderr = new PrintWriter(err, true);
         try {
@@ -130,13 +139,23 @@ final class Cli implements Callable<Integer> {
                 variable.alias().ifPresent(effective::remove);
             }
         }
+        return start(effective, command, spec.commandLine().getErr(), watchdog);
+    }
+
+    /** Parses the effective settings and runs the watchdog, or reports every problem and returns 2. */
+    private static int start(Map<String, String> effective, List<String> command, Appendable err,
+            ToIntFunction<Config> watchdog) {
         Config config;
         try {
             config = Config.parse(effective, command);
         } catch (ConfigException e) {
-            var err = spec.commandLine().getErr();
-            err.println("fwatchdog: invalid configuration:");
-            e.problems().forEach(problem -> err.println("  " + problem));
+            var report = new StringBuilder("fwatchdog: invalid configuration:").append(System.lineSeparator());
+            e.problems().forEach(problem -> report.append("  ").append(problem).append(System.lineSeparator()));
+            try {
+                err.append(report);
+            } catch (IOException unwritable) {
+                // stderr is gone: the exit status still tells
+            }
             return CommandLine.ExitCode.USAGE;
         }
         return watchdog.applyAsInt(config);

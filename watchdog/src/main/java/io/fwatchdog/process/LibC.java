@@ -36,6 +36,9 @@ final class LibC {
 
     static final int O_CLOEXEC = 0x80000;
     static final int WNOHANG = 1;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
+    static final int P_ALL = 0;
     static final int F_SETPIPE_SZ = 1031;
     /** ioctl: bytes waiting in a pipe (either end) or socket. */
     static final long FIONREAD = 0x541B;
@@ -51,6 +54,9 @@ final class LibC {
      * architecture keeps us independent of their layout.
      */
     static final long SPAWN_STRUCT_BYTES = 512;
+    /** {@code siginfo_t} is 128 bytes; {@code si_pid} follows three ints, 8-aligned, on 64-bit Linux. */
+    static final long SIGINFO_BYTES = 128;
+    static final long SIGINFO_PID = 16;
     /** {@code sigset_t} is 1024 bits in glibc. */
     static final long SIGSET_BYTES = 128;
 
@@ -118,6 +124,12 @@ final class LibC {
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     private LibC() {}
+
+    /** Bound on first use, off the start-up path: only the orphan sweep needs it. */
+    private static final class Lazy {
+        static final MethodHandle WAITID = bind("waitid",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+    }
 
     private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
@@ -295,6 +307,14 @@ final class LibC {
     static int waitpid(int pid, MemorySegment status, int options) {
         try {
             return (int) WAITPID.invokeExact(ERRNO_SLOT.get(), pid, status, options);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int waitid(int idType, int id, MemorySegment info, int options) {
+        try {
+            return (int) Lazy.WAITID.invokeExact(ERRNO_SLOT.get(), idType, id, info, options);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -10,6 +10,7 @@ import io.fwatchdog.log.Log;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +40,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@code posix_spawn} until the new process is registered, so a sweep can never collect a
  * fresh process that reused the number. {@code waitpid(-1)} is never used: other code in the
  * JVM (the JDK's process API) reaps its own children by pid.
+ *
+ * <p>A descendant that left its function's group ({@code setsid}) and outlived its parent is
+ * re-parented to the watchdog outside every group it waits on; the same sweep reaps such
+ * orphans once they exit, leaving alone children in the JVM's own process group (the JDK's).
  */
 final class LinuxSpawner implements Spawner {
     private static final Duration SWEEP_PERIOD = Duration.ofMillis(200);
@@ -64,6 +69,8 @@ final class LinuxSpawner implements Spawner {
     private final Map<Integer, LinuxProcess> lingering = new ConcurrentHashMap<>();
     private final ReentrantReadWriteLock pidLock = new ReentrantReadWriteLock();
     private final boolean closesInheritedDescriptors;
+    /** The JVM's own process group, where the JDK's process API leaves its children. */
+    private final int ownGroup = processGroup(ProcessHandle.current().pid());
 
     LinuxSpawner() {
         LibC.ensureAvailable();
@@ -77,7 +84,7 @@ final class LinuxSpawner implements Spawner {
                     + "function processes may inherit descriptors the JVM opened without CLOEXEC");
         }
         long period = SWEEP_PERIOD.toMillis();
-        timer.scheduleWithFixedDelay(this::sweepLingering, period, period, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -292,6 +299,19 @@ final class LinuxSpawner implements Spawner {
         }
     }
 
+    /** The timer's round: lingering groups, then orphans. */
+    private void sweep() {
+        sweepLingering();
+        pidLock.writeLock().lock();
+        try (Arena arena = Arena.ofConfined()) {
+            reapOrphans(arena.allocate(LibC.SIGINFO_BYTES, 8), arena.allocate(JAVA_INT));
+        } catch (RuntimeException e) {
+            Log.error("reaping orphaned function processes failed", e);
+        } finally {
+            pidLock.writeLock().unlock();
+        }
+    }
+
     /** Reaps what has exited of groups whose leader is gone; forgets groups that are empty. */
     private void sweepLingering() {
         if (lingering.isEmpty()) {
@@ -319,6 +339,40 @@ final class LinuxSpawner implements Spawner {
             Log.error("sweeping exited function processes failed", e);
         } finally {
             pidLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Reaps exited children that no reaper thread waits for. {@code WNOWAIT} peeks at one exited
+     * child without collecting it; it is collected only when it is neither a leader (its reaper
+     * wants the status) nor in the JVM's own group (the JDK's process API wants it). Called with
+     * the pid lock held exclusively, so a process spawned but not yet registered is never taken.
+     */
+    private void reapOrphans(MemorySegment info, MemorySegment status) {
+        while (true) {
+            info.fill((byte) 0);
+            if (LibC.waitid(LibC.P_ALL, 0, info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT) != 0) {
+                return; // ECHILD: no children at all
+            }
+            int pid = info.get(JAVA_INT, LibC.SIGINFO_PID);
+            if (pid <= 0 || live.containsKey(pid) || processGroup(pid) == ownGroup) {
+                return; // nothing exited, or the next one is someone else's to collect
+            }
+            if (LibC.waitpid(pid, status, LibC.WNOHANG) != pid) {
+                return;
+            }
+        }
+    }
+
+    /** A process's group from {@code /proc/PID/stat} (zombies included); -1 when it is gone. */
+    static int processGroup(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // "pid (name) state ppid pgrp ...": the name may hold spaces and parentheses.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
+            return Integer.parseInt(fields[2]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -219,6 +219,17 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void reapsAnOrphanThatLeftTheFunctionsProcessGroup() throws Exception {
+        // In a session of its own, no wait on the function's group can collect it.
+        FunctionProcess sh = sh("setsid sleep 1 & echo $!");
+        long orphan = Long.parseLong(readLine(sh.stdout()));
+
+        assertThat(exitOf(sh).success()).isTrue();
+        assertThat(stat(orphan).get(2)).isNotEqualTo(Long.toString(sh.pid()));
+        await("the orphan in another session is reaped", () -> reaped(orphan));
+    }
+
+    @Test
     void terminateEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
         FunctionProcess sh = sh("trap '' TERM; echo ready; sleep 100");
         assertThat(readLine(sh.stdout())).isEqualTo("ready");
