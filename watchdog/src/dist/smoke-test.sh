@@ -15,6 +15,7 @@ if (($# != 1)); then
 fi
 home=$(cd "$1" && pwd)
 functions=$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/resources/functions" && pwd)
+templates=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../templates" && pwd)
 work=$(mktemp -d)
 pid1=
 cleanup() {
@@ -127,6 +128,8 @@ check_mode serializing / mode=serializing fprocess=cat
 upstream=$(free_port)
 check_mode http /echo mode=http \
     fprocess="python3 $functions/http_upstream.py $upstream" upstream_url="http://127.0.0.1:$upstream"
+check_mode afterburn / mode=afterburn workers=2 \
+    fprocess="python3 $templates/python3-afterburn/index.py"
 
 # PID 1: the watchdog as the first process of a new PID namespace. Functions leave children
 # behind, one of them in a session of its own that only a reaper at the top can collect.

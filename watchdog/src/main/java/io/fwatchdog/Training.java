@@ -51,9 +51,11 @@ public final class Training {
             training.streaming();
             training.serializing();
             training.http();
+            training.afterburn(tmpdir);
             status = training.signalled();
         } finally {
             Files.deleteIfExists(tmpdir.resolve(".lock"));
+            Files.deleteIfExists(tmpdir.resolve(AFTERBURN_LOOP));
             Files.deleteIfExists(tmpdir);
         }
         Log.flush();
@@ -99,6 +101,33 @@ public final class Training {
         } finally {
             upstream.stop(0);
         }
+    }
+
+    /** An afterburn loop in POSIX sh (the training image has no other language): echoes each body. */
+    private static final String AFTERBURN_LOOP = "afterburn-loop.sh";
+    private static final String AFTERBURN_SCRIPT = """
+            cr=$(printf '\r')
+            while IFS= read -r line; do
+                length=0
+                while IFS= read -r header; do
+                    header=${header%"$cr"}
+                    [ -z "$header" ] && break
+                    case $header in [Cc]ontent-[Ll]ength:*) length=${header#*:}; length=${length# } ;; esac
+                done
+                body=$(head -c "$length")
+                printf 'HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body"
+            done
+            """;
+
+    /** Two hot processes, so the pool grows and requests queue. */
+    private void afterburn(Path tmpdir) throws IOException {
+        Path loop = Files.writeString(tmpdir.resolve(AFTERBURN_LOOP), AFTERBURN_SCRIPT);
+        exercise(Map.of("mode", "afterburn", "fprocess", "sh " + loop, "workers", "2"), port -> {
+            for (int i = 0; i < 3; i++) {
+                expect(200, "hello", request(port, "POST", "/", "hello"));
+                expect(200, "", request(port, "GET", "/", null));
+            }
+        });
     }
 
     /**
