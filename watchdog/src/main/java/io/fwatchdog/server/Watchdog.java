@@ -21,6 +21,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -104,14 +105,23 @@ public final class Watchdog {
                     .channel();
             this.metricsServer = metricsPort < 0 ? Optional.empty()
                     : Optional.of(MetricsServer.start(metrics, metricsPort));
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (Exception e) {
+            // Netty's sync() rethrows the bind's own IOException undeclared: catch it too, so the
+            // function processes the mode already started are ended rather than orphaned.
             if (bound != null) {
                 bound.close();
             }
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             mode.close();
             launcher.close();
-            throw e;
+            if (e instanceof IOException bindFailure) {
+                throw new UncheckedIOException("cannot listen on port " + config.port() + " (" + bindFailure.getMessage()
+                        + "); choose another port", bindFailure);
+            }
+            if (e instanceof InterruptedException interrupted) {
+                throw interrupted;
+            }
+            throw e instanceof RuntimeException unchecked ? unchecked : new IllegalStateException(e.getMessage(), e);
         }
         this.listener = bound;
     }
