@@ -136,9 +136,6 @@ public final class Watchdog {
         }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
-        if (config.prefork() > 0) {
-            problems.add("prefork: \"" + config.prefork() + "\" is not available in this version (expected: 0)");
-        }
         return problems;
     }
 
