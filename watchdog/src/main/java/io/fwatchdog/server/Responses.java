@@ -11,14 +11,14 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 /** Responses the watchdog makes itself: short plain text that says what happened and why. */
-final class Responses {
+public final class Responses {
     static final AsciiString INTERNAL_HEADER = AsciiString.cached("X-OpenFaaS-Internal");
     static final AsciiString INTERNAL_VALUE = AsciiString.cached("fwatchdog");
     static final AsciiString CALL_ID = AsciiString.cached("X-Call-Id");
 
     private Responses() {}
 
-    static FullHttpResponse plain(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
+    public static FullHttpResponse plain(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 ByteBufUtil.writeUtf8(alloc, message.endsWith("\n") ? message : message + "\n"));
         response.headers()

@@ -6,6 +6,7 @@ import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.metrics.MetricsServer;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;
+import io.fwatchdog.mode.statics.StaticMode;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
@@ -119,7 +120,8 @@ public final class Watchdog {
         return switch (config.mode()) {
             case STREAMING, SERIALIZING -> new ForkMode(config, launcher, metrics);
             case HTTP -> new HttpMode(config, launcher, events, metrics);
-            case AFTERBURN, STATIC -> throw new UnavailableException(unavailable(config));
+            case STATIC -> new StaticMode(config);
+            case AFTERBURN -> throw new UnavailableException(unavailable(config));
         };
     }
 
@@ -130,9 +132,9 @@ public final class Watchdog {
     static List<String> unavailable(Config config) {
         List<String> problems = new ArrayList<>();
         switch (config.mode()) {
-            case STREAMING, SERIALIZING, HTTP -> {}
-            case AFTERBURN, STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
-                    + "\" is not available in this version (expected: streaming, serializing or http)");
+            case STREAMING, SERIALIZING, HTTP, STATIC -> {}
+            case AFTERBURN -> problems.add("mode: \"" + config.mode().name().toLowerCase()
+                    + "\" is not available in this version (expected: streaming, serializing, http or static)");
         }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));

@@ -41,7 +41,7 @@ class UnavailableSettingsTest {
         var config = config("mode", "afterburn");
 
         assertThat(Watchdog.unavailable(config))
-                .containsExactly("mode: \"afterburn\" is not available in this version (expected: streaming, serializing or http)");
+                .containsExactly("mode: \"afterburn\" is not available in this version (expected: streaming, serializing, http or static)");
     }
 
     @Test
