@@ -51,6 +51,33 @@ def hey_paced(url, body_file, rate, seconds):
             "ok": ok, "errors": errors}
 
 
+def med(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def p99(rows):
+    """hey leaves the 99th percentile out of a short run's summary; so do the rows then."""
+    values = [r["p99_ms"] for r in rows if r["p99_ms"] == r["p99_ms"]]
+    return f"{statistics.median(values):.2f}" if values else "n/a"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def table(results, rate_key, rate_title):
+    """Markdown rows: each configuration's medians, and its ratios to prefork=0 of the same handler."""
+    lines = [f"| mode | handler | prefork | {rate_title} | p50 ms | p99 ms | errors | {rate_title} ÷ prefork=0 "
+             "| p50 prefork=0 ÷ p50 |", "|---|---|---|---|---|---|---|---|---|"]
+    for (mode, handler, prefork), rows in results.items():
+        base = results[(mode, handler, 0)]
+        lines.append(f"| {mode} | {handler} | {prefork} | {med(rows, rate_key):.1f} | {med(rows, 'p50_ms'):.2f} | "
+                     f"{p99(rows)} | {sum(r['errors'] for r in rows)} | "
+                     f"{ratio(med(rows, rate_key), med(base, rate_key))} | "
+                     f"{ratio(med(base, 'p50_ms'), med(rows, 'p50_ms'))} |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -88,31 +115,12 @@ def main():
                     finally:
                         w.stop()
 
-    def med(rows, key):
-        return statistics.median(r[key] for r in rows)
-
-    def ratio(a, b):
-        return f"{a / b:.2f}" if b else "n/a"
-
     lines = [f"fwatchdog prefork bench, {stamp}, {os.cpu_count()} cores; watchdog+functions on one core, "
              f"load on the other; medians of {args.rounds} rounds of {args.seconds}s; 100 B bodies", "",
-             "Saturated (wrk, 8 connections):", "",
-             "| mode | handler | prefork | req/s | p50 ms | p99 ms | errors | req/s ÷ prefork=0 | p50 prefork=0 ÷ p50 |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for (mode, handler, prefork), rows in saturated.items():
-        base = saturated[(mode, handler, 0)]
-        lines.append(f"| {mode} | {handler} | {prefork} | {med(rows, 'rps'):.0f} | {med(rows, 'p50_ms'):.2f} | "
-                     f"{med(rows, 'p99_ms'):.2f} | {sum(r['errors'] for r in rows)} | "
-                     f"{ratio(med(rows, 'rps'), med(base, 'rps'))} | {ratio(med(base, 'p50_ms'), med(rows, 'p50_ms'))} |")
+             "Saturated (wrk, 8 connections):", "", *table(saturated, "rps", "req/s")]
     if paced:
         lines += ["", "Paced (hey, 8 workers, half the prefork=0 saturated rate of the same round):", "",
-                  "| mode | handler | prefork | rate req/s | p50 ms | p99 ms | errors | p50 prefork=0 ÷ p50 |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for (mode, handler, prefork), rows in paced.items():
-            base = paced[(mode, handler, 0)]
-            lines.append(f"| {mode} | {handler} | {prefork} | {med(rows, 'rate'):.1f} | {med(rows, 'p50_ms'):.2f} | "
-                         f"{med(rows, 'p99_ms'):.2f} | {sum(r['errors'] for r in rows)} | "
-                         f"{ratio(med(base, 'p50_ms'), med(rows, 'p50_ms'))} |")
+                  *table(paced, "rate", "rate req/s")]
     report = "\n".join(lines)
     print(report)
     (results_dir / f"{stamp}-prefork.md").write_text(report + "\n")

@@ -485,6 +485,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 ctx.write(body);
             }
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(written -> {
+                if (done) {
+                    return; // aborted meanwhile (write_timeout, client gone)
+                }
                 if (written.isSuccess()) {
                     finish(ctx.newSucceededFuture());
                 } else {

@@ -220,6 +220,8 @@ class MetricsTest {
 
             assertThat(w.post("/", "x").statusCode()).isEqualTo(503);
             assertThat(first.readResponse().status()).isEqualTo(504);
+            // The client can read the 504 before the exchange has finished and been counted.
+            Processes.await(Duration.ofSeconds(10), () -> w.watchdog.inflight() == 0);
 
             assertThat(scrape(w)).containsEntry("fwatchdog_requests_rejected_total{reason=\"queue_timeout\"}", 1.0)
                     .containsEntry("http_requests_total{code=\"503\",method=\"post\"}", 1.0)

@@ -3,6 +3,7 @@ package io.fwatchdog.mode.fork;
 import static io.fwatchdog.testing.WatchdogFixture.function;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.WatchdogFixture;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -14,8 +15,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -47,16 +46,6 @@ class PreforkTest {
                 .collect(Collectors.toSet());
     }
 
-    private static void await(String what, BooleanSupplier condition) {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        }
-    }
-
     private static long servedBy(HttpResponse<String> response) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return Long.parseLong(response.body().lines().findFirst().orElseThrow());
@@ -66,7 +55,7 @@ class PreforkTest {
     @ValueSource(strings = {"streaming", "serializing"})
     void servesARequestWithAProcessStartedBeforeIt(String mode) throws Exception {
         try (var w = WatchdogFixture.start(settings(mode, 3))) {
-            await("3 processes wait", () -> functionPids().size() == 3);
+            Processes.await(DEADLINE, () -> functionPids().size() == 3);
             Set<Long> waiting = functionPids();
 
             HttpResponse<String> response = w.post("/", "body");
@@ -79,11 +68,11 @@ class PreforkTest {
     @Test
     void replacesATakenProcessInTheBackground() throws Exception {
         try (var w = WatchdogFixture.start(settings("serializing", 2))) {
-            await("2 processes wait", () -> functionPids().size() == 2);
+            Processes.await(DEADLINE, () -> functionPids().size() == 2);
 
             long used = servedBy(w.post("/", "x"));
 
-            await("2 processes wait again, none of them the used one", () -> {
+            Processes.await(DEADLINE, () -> {
                 Set<Long> now = functionPids();
                 return now.size() == 2 && !now.contains(used);
             });
@@ -93,7 +82,7 @@ class PreforkTest {
     @Test
     void theFirstRequestAfterABurstTakesARefilledProcess() throws Exception {
         try (var w = WatchdogFixture.start(settings("serializing", 4))) {
-            await("4 processes wait", () -> functionPids().size() == 4);
+            Processes.await(DEADLINE, () -> functionPids().size() == 4);
             List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
                 burst.add(w.client.sendAsync(java.net.http.HttpRequest.newBuilder(w.uri("/"))
@@ -103,7 +92,7 @@ class PreforkTest {
             for (var response : burst) {
                 assertThat(response.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             }
-            await("the pool is full again", () -> functionPids().size() == 4);
+            Processes.await(DEADLINE, () -> functionPids().size() == 4);
             Set<Long> refilled = functionPids();
 
             assertThat(refilled).contains(servedBy(w.post("/", "after")));
@@ -113,18 +102,18 @@ class PreforkTest {
     @Test
     void replacesAProcessThatDiesWhileWaitingAndNoRequestNotices() throws Exception {
         try (var w = WatchdogFixture.start(settings("streaming", 3))) {
-            await("3 processes wait", () -> functionPids().size() == 3);
+            Processes.await(DEADLINE, () -> functionPids().size() == 3);
             Set<Long> killed = functionPids();
 
             for (long pid : killed) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
-            await("the killed processes are reaped", () -> killed.stream().noneMatch(
+            Processes.await(DEADLINE, () -> killed.stream().noneMatch(
                     pid -> ProcessHandle.of(pid).isPresent()));
             for (int i = 0; i < 10; i++) {
                 assertThat(killed).doesNotContain(servedBy(w.post("/", "after " + i)));
             }
-            await("3 new processes wait", () -> {
+            Processes.await(DEADLINE, () -> {
                 Set<Long> now = functionPids();
                 return now.size() == 3 && now.stream().noneMatch(killed::contains);
             });
@@ -135,7 +124,7 @@ class PreforkTest {
     void backsOffWhenTheFunctionExitsAtOnce() throws Exception {
         try (var w = WatchdogFixture.startWithMetrics(Map.of("mode", "serializing", "prefork", "2",
                 "cgi_headers", "false", "fprocess", "sh -c 'exit 3'"))) {
-            await("the crash loop is backing off", () -> starts(w) >= 4);
+            Processes.await(DEADLINE, () -> starts(w) >= 4);
             double before = starts(w);
             long from = System.nanoTime();
             Thread.sleep(3000);
@@ -164,12 +153,11 @@ class PreforkTest {
     void shutdownEndsTheWaitingProcesses() throws Exception {
         Set<Long> waiting;
         try (var w = WatchdogFixture.start(settings("streaming", 4))) {
-            await("4 processes wait", () -> functionPids().size() == 4);
+            Processes.await(DEADLINE, () -> functionPids().size() == 4);
             waiting = functionPids();
         }
 
-        await("every waiting process is gone", () -> waiting.stream().noneMatch(
-                pid -> java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid))));
+        Processes.await(DEADLINE, () -> waiting.stream().noneMatch(Processes::exists));
         assertThat(functionPids()).isEmpty();
     }
 }

@@ -3,6 +3,7 @@ package io.fwatchdog.mode.statics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fwatchdog.testing.RawConnection;
+import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.WatchdogFixture;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,9 +18,6 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -346,8 +344,9 @@ class StaticModeTest {
         }
     }
 
-    private static void awaitNoDescriptorFor(Path file) {
-        await("no descriptor of this JVM refers to " + file, () -> openDescriptors(file) == 0);
+    /** Waits until no descriptor of this JVM (the watchdog's process) refers to {@code file}. */
+    private static void awaitNoDescriptorFor(Path file) throws InterruptedException {
+        Processes.await(Duration.ofSeconds(30), () -> openDescriptors(file) == 0);
     }
 
     private static long openDescriptors(Path file) {
@@ -361,16 +360,6 @@ class StaticModeTest {
             }).count();
         } catch (IOException e) {
             throw new AssertionError(e);
-        }
-    }
-
-    private static void await(String what, BooleanSupplier condition) {
-        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
     }
 
