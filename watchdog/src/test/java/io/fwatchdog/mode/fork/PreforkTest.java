@@ -139,10 +139,27 @@ class PreforkTest {
         }
     }
 
+    @Test
+    void countsPreforkedProcessesAsStartsAndTheirExitsByReason() throws Exception {
+        try (var w = WatchdogFixture.startWithMetrics(settings("serializing", 2))) {
+            for (int i = 0; i < 5; i++) {
+                servedBy(w.post("/", "x"));
+            }
+
+            // 5 served, and 2 started after them to wait for the next requests.
+            Processes.await(DEADLINE, () -> starts(w) == 7 && functionPids().size() == 2);
+            assertThat(sample(w, "fwatchdog_function_process_exits_total\\{reason=\"ok\"\\}")).isEqualTo(5);
+            assertThat(sample(w, "fwatchdog_function_process_start_failures_total")).isZero();
+        }
+    }
+
     private static double starts(WatchdogFixture w) {
+        return sample(w, "fwatchdog_function_process_starts_total");
+    }
+
+    private static double sample(WatchdogFixture w, String series) {
         try {
-            Matcher m = Pattern.compile("^fwatchdog_function_process_starts_total (\\S+)$", Pattern.MULTILINE)
-                    .matcher(w.scrape());
+            Matcher m = Pattern.compile("^" + series + " (\\S+)$", Pattern.MULTILINE).matcher(w.scrape());
             return m.find() ? Double.parseDouble(m.group(1)) : 0;
         } catch (Exception e) {
             throw new AssertionError(e);

@@ -245,6 +245,24 @@ class StaticModeTest {
         assertThat(w.get("/_/ready").statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void countsItsRequestsInTheMetricsLikeEveryMode() throws Exception {
+        try (var metered = WatchdogFixture.startWithMetrics(Map.of("mode", "static", "static_path", root.toString()))) {
+            assertThat(metered.get("/text.txt").statusCode()).isEqualTo(200);
+            assertThat(metered.get("/nope").statusCode()).isEqualTo(404);
+
+            Processes.await(Duration.ofSeconds(30), () -> {
+                try {
+                    String text = metered.scrape();
+                    return text.contains("http_requests_total{code=\"200\",method=\"get\"} 1.0")
+                            && text.contains("http_requests_total{code=\"404\",method=\"get\"} 1.0");
+                } catch (IOException | InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+    }
+
     static Stream<String> hostilePaths() {
         String secret = dir.resolve("secret.txt").toString();
         return Stream.of(
