@@ -36,6 +36,12 @@ final class LibC {
 
     static final int O_CLOEXEC = 0x80000;
     static final int WNOHANG = 1;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
+    static final int P_PID = 1;
+    /** {@code siginfo_t} is 128 bytes; {@code si_pid} of a child's state change is at 16. */
+    static final long SIGINFO_BYTES = 128;
+    static final long SIGINFO_PID = 16;
     static final int F_SETPIPE_SZ = 1031;
     static final int PR_SET_CHILD_SUBREAPER = 36;
 
@@ -104,6 +110,8 @@ final class LibC {
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle WAITPID = bind("waitpid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle WAITID = bind("waitid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle KILL = bind("kill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle PRCTL = bind("prctl",
@@ -282,6 +290,14 @@ final class LibC {
     static int waitpid(int pid, MemorySegment status, int options) {
         try {
             return (int) WAITPID.invokeExact(ERRNO_SLOT.get(), pid, status, options);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int waitid(int idtype, int id, MemorySegment info, int options) {
+        try {
+            return (int) WAITID.invokeExact(ERRNO_SLOT.get(), idtype, id, info, options);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -62,12 +62,12 @@ final class Prefork implements AutoCloseable {
             Waiting next;
             while ((next = waiting.pollFirst()) != null) {
                 changed.signal();
-                if (!next.process.onExit().isDone()) {
+                if (!next.process.exited()) {
                     failures = 0;
                     return next.process;
                 }
-                // Exited and not yet handled as such: whoever takes it out of the pool does that.
-                diedWaiting(next, next.process.onExit().exceptionally(error -> null).join());
+                // Exited, perhaps not reaped yet: whoever takes it out of the pool handles its death.
+                diedWaiting(next, next.process.onExit().exceptionally(error -> null).getNow(null));
             }
             return null;
         } finally {
