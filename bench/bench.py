@@ -102,7 +102,8 @@ def wrk(url, body_file, connections, seconds, timeout=None):
     if timeout is not None:
         script += ["--timeout", timeout]  # wrk's default of 2s counts slower answers as errors
     out = subprocess.run(
-        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *script, url],
+        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+         *script, url],
         env=dict(os.environ, BODY_FILE=str(body_file)), capture_output=True, text=True, check=True).stdout
     latency = {p: to_ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))

@@ -4,6 +4,7 @@
 #   bench/run.sh                 fork modes (bench.py)
 #   bench/run.sh http            http mode against the same upstream directly (http_mode.py)
 #   bench/run.sh observability   the cost of metrics and JSON logs (observability.py)
+#   bench/run.sh afterburn       afterburn vs http vs serializing, same handler (afterburn.py)
 #   bench/run.sh prefork         fork modes with and without prefork: cat, Node, Python (prefork.py)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
@@ -29,6 +30,7 @@ cd "$root/bench"
 case ${1:-} in
     http) shift; exec python3 http_mode.py "$@" ;;
     observability) shift; exec python3 observability.py "$@" ;;
+    afterburn) shift; exec python3 afterburn.py "$@" ;;
     prefork) shift; exec python3 prefork.py "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac

@@ -59,7 +59,9 @@ public final class Metrics {
         /** Ended by the watchdog for another reason: client gone, output too large, shutdown. */
         KILLED,
         /** Killed by a signal that the watchdog did not send (a crash, the OOM killer). */
-        CRASHED
+        CRASHED,
+        /** A hot process ended by the watchdog in the normal course: idle_timeout or max_requests. */
+        RECYCLED
     }
 
     private final boolean enabled;
@@ -114,7 +116,7 @@ public final class Metrics {
         processStartFailures = Counter.builder().name("fwatchdog_function_process_start_failures_total")
                 .help("Function processes that could not be started").withoutExemplars().register(registry);
         processExits = Counter.builder().name("fwatchdog_function_process_exits_total")
-                .help("Function processes that ended, by reason: ok, error, timeout, killed, crashed")
+                .help("Function processes that ended, by reason: ok, error, timeout, killed, crashed, recycled")
                 .labelNames("reason").withoutExemplars().register(registry);
         upstreamRestarts = Counter.builder().name("fwatchdog_upstream_restarts_total")
                 .help("Times the http mode's upstream process was restarted after it exited").withoutExemplars()
@@ -179,6 +181,21 @@ public final class Metrics {
     }
 
     /** A request to the function ended with {@code code} after {@code nanos}. */
+    /** Adds the afterburn mode's hot processes by state, read at scrape time. */
+    public void watchWorkers(IntSupplier idle, IntSupplier busy, IntSupplier starting) {
+        if (!enabled) {
+            return;
+        }
+        GaugeWithCallback.builder().name("fwatchdog_hot_workers")
+                .help("Hot function processes (afterburn) by state: idle, busy, starting")
+                .labelNames("state")
+                .callback(callback -> {
+                    callback.call(idle.getAsInt(), "idle");
+                    callback.call(busy.getAsInt(), "busy");
+                    callback.call(starting.getAsInt(), "starting");
+                }).register(registry);
+    }
+
     public void requestEnded(HttpMethod method, int code, long nanos, long bodyBytesIn, long bodyBytesOut) {
         if (!enabled) {
             return;

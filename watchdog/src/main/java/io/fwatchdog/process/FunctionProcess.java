@@ -18,6 +18,14 @@ public interface FunctionProcess {
 
     WritableByteChannel stdin();
 
+    /**
+     * Bytes written to {@link #stdin()} that the process has not read yet, or -1 when the
+     * platform cannot tell (or stdin is closed).
+     */
+    default long unreadInput() {
+        return -1;
+    }
+
     ReadableByteChannel stdout();
 
     ReadableByteChannel stderr();

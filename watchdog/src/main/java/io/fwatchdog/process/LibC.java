@@ -43,6 +43,8 @@ final class LibC {
     static final long SIGINFO_BYTES = 128;
     static final long SIGINFO_PID = 16;
     static final int F_SETPIPE_SZ = 1031;
+    /** ioctl: bytes waiting in a pipe (either end) or socket. */
+    static final long FIONREAD = 0x541B;
     static final int PR_SET_CHILD_SUBREAPER = 36;
 
     static final short POSIX_SPAWN_SETPGROUP = 0x02;
@@ -107,6 +109,9 @@ final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle FCNTL_INT = bind("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle IOCTL_PTR = bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle WAITPID = bind("waitpid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
@@ -282,6 +287,14 @@ final class LibC {
     static int fcntl(int fd, int command, int argument) {
         try {
             return (int) FCNTL_INT.invokeExact(ERRNO_SLOT.get(), fd, command, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int ioctl(int fd, long request, MemorySegment argument) {
+        try {
+            return (int) IOCTL_PTR.invokeExact(ERRNO_SLOT.get(), fd, request, argument);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -48,6 +48,11 @@ final class LinuxProcess implements FunctionProcess {
     }
 
     @Override
+    public long unreadInput() {
+        return stdin.unread();
+    }
+
+    @Override
     public ReadableByteChannel stdout() {
         return stdout;
     }

@@ -3,6 +3,7 @@ package io.fwatchdog.process;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
@@ -123,6 +124,21 @@ final class PipeChannel implements ByteChannel {
             if (errno != LibC.EINTR) {
                 throw LibC.error("write", errno);
             }
+        }
+    }
+
+    /** Bytes in the pipe that its reader has not taken yet; -1 once closed or when unknown. */
+    long unread() {
+        try {
+            enter();
+        } catch (ClosedChannelException e) {
+            return -1;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+            return LibC.ioctl(fd, LibC.FIONREAD, count) == 0 ? count.get(ValueLayout.JAVA_INT, 0) : -1;
+        } finally {
+            exit();
         }
     }
 

@@ -18,6 +18,8 @@ final class Front {
     final Admission admission;
     final Health health;
     final Metrics metrics;
+    /** Requests admitted at once: {@code max_inflight}, or the mode's own limit if lower; 0 = unlimited. */
+    final int concurrency;
     final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean closing;
     private int inflight;
@@ -27,9 +29,24 @@ final class Front {
         this.mode = mode;
         this.health = health;
         this.metrics = metrics;
-        this.admission = new Admission(config.maxInflight(), config.maxQueue(), config.execTimeout(),
+        this.concurrency = concurrency(config.maxInflight(), mode.concurrencyLimit());
+        this.admission = new Admission(concurrency, config.maxQueue(), config.execTimeout(),
                 metrics::queueWaited);
         metrics.watch(this::inflight, admission::queued);
+    }
+
+    private static int concurrency(int maxInflight, int modeLimit) {
+        if (maxInflight == 0 || modeLimit == 0) {
+            return Math.max(maxInflight, modeLimit);
+        }
+        return Math.min(maxInflight, modeLimit);
+    }
+
+    /** The settings that bound concurrency, for the messages of 429 and 503 answers. */
+    String limits() {
+        String inflight = "max_inflight=" + config.maxInflight();
+        return (mode.concurrencyLimit() > 0 ? inflight + ", workers=" + config.workers() : inflight)
+                + ", max_queue=" + config.maxQueue();
     }
 
     /** True when the function can take requests: health's answer. */

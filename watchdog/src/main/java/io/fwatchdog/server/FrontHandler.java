@@ -181,9 +181,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         } else if (!front.healthy()) {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                     front.health.draining() ? "shutting down" : "function not ready");
-        } else if (readiness && front.admission.saturated()) {
+        } else if (readiness && front.config.maxInflight() > 0 && front.admission.saturated()) {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
-                    "busy: max_inflight (" + front.config.maxInflight() + ") requests in flight");
+                    "busy: max_inflight (" + front.concurrency + ") requests in flight");
         } else {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.OK, "OK");
             response.headers().remove(Responses.INTERNAL_HEADER);
@@ -375,12 +375,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     if (reason == Admission.Rejection.FULL) {
                         front.metrics.rejected(Metrics.Rejection.MAX_INFLIGHT);
                         fail(HttpResponseStatus.TOO_MANY_REQUESTS,
-                                "Concurrent request limit exceeded. Max concurrent requests: " + front.config.maxInflight());
+                                "Concurrent request limit exceeded. Max concurrent requests: " + front.concurrency);
                     } else {
                         front.metrics.rejected(Metrics.Rejection.QUEUE_TIMEOUT);
                         fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no free slot within exec_timeout ("
-                                + Responses.duration(front.config.execTimeout()) + "): max_inflight="
-                                + front.config.maxInflight() + ", max_queue=" + front.config.maxQueue());
+                                + Responses.duration(front.config.execTimeout()) + "): " + front.limits());
                     }
                 }
             });

@@ -26,6 +26,15 @@ public interface Mode extends AutoCloseable {
     }
 
     /**
+     * Most requests the mode can serve at once, 0 for no limit of its own. The front admits no
+     * more than this (or {@code max_inflight}, if lower) and queues the rest within
+     * {@code max_queue}.
+     */
+    default int concurrencyLimit() {
+        return 0;
+    }
+
+    /**
      * Ends every function process the mode still runs: SIGTERM, a grace period, SIGKILL.
      * Called at shutdown once in-flight requests have drained or their budget ran out.
      */

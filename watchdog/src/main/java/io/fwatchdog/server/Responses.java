@@ -29,7 +29,7 @@ public final class Responses {
     }
 
     /** A duration as the settings are written, for messages: {@code 30s}, {@code 500ms}. */
-    static String duration(java.time.Duration d) {
+    public static String duration(java.time.Duration d) {
         if (d.toMillis() % 1000 != 0) {
             return d.toMillis() + "ms";
         }

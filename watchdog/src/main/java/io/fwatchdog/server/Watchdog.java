@@ -4,6 +4,7 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.metrics.MetricsServer;
+import io.fwatchdog.mode.afterburn.AfterburnMode;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;
 import io.fwatchdog.mode.statics.StaticMode;
@@ -120,8 +121,8 @@ public final class Watchdog {
         return switch (config.mode()) {
             case STREAMING, SERIALIZING -> new ForkMode(config, launcher, metrics);
             case HTTP -> new HttpMode(config, launcher, events, metrics);
+            case AFTERBURN -> new AfterburnMode(config, launcher, events, metrics);
             case STATIC -> new StaticMode(config);
-            case AFTERBURN -> throw new UnavailableException(unavailable(config));
         };
     }
 
@@ -131,11 +132,6 @@ public final class Watchdog {
      */
     static List<String> unavailable(Config config) {
         List<String> problems = new ArrayList<>();
-        switch (config.mode()) {
-            case STREAMING, SERIALIZING, HTTP, STATIC -> {}
-            case AFTERBURN -> problems.add("mode: \"" + config.mode().name().toLowerCase()
-                    + "\" is not available in this version (expected: streaming, serializing, http or static)");
-        }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
         return problems;

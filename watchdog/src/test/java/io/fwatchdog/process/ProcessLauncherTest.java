@@ -82,6 +82,17 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void tellsHowMuchOfStdinTheProcessHasNotRead() throws Exception {
+        // dd takes exactly one 4-byte read(2); the rest stays in the pipe.
+        FunctionProcess reader = sh("dd bs=4 count=1 status=none; echo read >&2; sleep 30");
+
+        reader.stdin().write(ByteBuffer.wrap("0123456789".getBytes(UTF_8)));
+        assertThat(readLine(reader.stderr())).isEqualTo("read");
+
+        assertThat(reader.unreadInput()).isEqualTo(6);
+    }
+
+    @Test
     void exitedTurnsTrueWhenTheProcessEndsAndLeavesItsStatusToTheReaper() throws Exception {
         FunctionProcess process = start(CAT, "cat");
         assertThat(process.exited()).isFalse();

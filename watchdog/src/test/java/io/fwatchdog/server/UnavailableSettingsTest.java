@@ -37,14 +37,6 @@ class UnavailableSettingsTest {
     }
 
     @Test
-    void refusesAModeNotInThisVersion() throws Exception {
-        var config = config("mode", "afterburn");
-
-        assertThat(Watchdog.unavailable(config))
-                .containsExactly("mode: \"afterburn\" is not available in this version (expected: streaming, serializing, http or static)");
-    }
-
-    @Test
     void exitsWithStatus2BeforeListeningOrWritingTheLockFile() throws Exception {
         var config = config("ready_path", "/ready");
         PrintStream original = System.err;
@@ -66,6 +58,8 @@ class UnavailableSettingsTest {
     void acceptsTheSettingsThisVersionImplements() throws Exception {
         assertThat(Watchdog.unavailable(config("mode", "serializing", "log_format", "text"))).isEmpty();
         assertThat(Watchdog.unavailable(config("log_format", "json"))).isEmpty();
+        assertThat(Watchdog.unavailable(config("mode", "afterburn"))).isEmpty();
         assertThat(Watchdog.unavailable(config("prefork", "2", "cgi_headers", "false"))).isEmpty();
+        assertThat(Watchdog.unavailable(config("mode", "static", "static_path", tmp.toString()))).isEmpty();
     }
 }

@@ -1,5 +1,8 @@
 package io.fwatchdog.mode.http;
 
+import static io.fwatchdog.server.ProxyHeaders.addForwarded;
+import static io.fwatchdog.server.ProxyHeaders.stripHopByHop;
+
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.server.Call;
@@ -32,11 +35,8 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,16 +55,8 @@ import java.util.concurrent.TimeUnit;
  * {@code exec_timeout} (shortened by {@code X-Timeout}) bounds the time to the response head.
  */
 final class ProxyCall implements Call {
-    /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
-    private static final Set<AsciiString> HOP_BY_HOP = Set.of(
-            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
-            HttpHeaderNames.PROXY_AUTHORIZATION, AsciiString.cached("proxy-connection"), HttpHeaderNames.TE,
-            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
     private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
     private static final AsciiString X_DURATION = AsciiString.cached("X-Duration-Seconds");
-    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
-    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
 
     private final HttpMode mode;
     private final Exchange exchange;
@@ -209,37 +201,8 @@ final class ProxyCall implements Call {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             headers.set(HttpHeaderNames.UPGRADE, upgrade);
         }
-        String client = clientAddress(exchange.remoteAddress());
-        String forwarded = headers.get(X_FORWARDED_FOR);
-        headers.set(X_FORWARDED_FOR, forwarded == null || forwarded.isBlank() ? client : forwarded + ", " + client);
-        if (!headers.contains(X_FORWARDED_PROTO)) {
-            headers.set(X_FORWARDED_PROTO, "http");
-        }
-        String host = request.headers().get(HttpHeaderNames.HOST);
-        if (host != null && !headers.contains(X_FORWARDED_HOST)) {
-            headers.set(X_FORWARDED_HOST, host);
-        }
+        addForwarded(headers, exchange.remoteAddress());
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), mode.upstream.target(request.uri()), headers);
-    }
-
-    /** Removes hop-by-hop headers, those the Connection header names included. */
-    static void stripHopByHop(HttpHeaders headers) {
-        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : connection.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
-                }
-            }
-        }
-        HOP_BY_HOP.forEach(headers::remove);
-    }
-
-    private static String clientAddress(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet) {
-            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
-        }
-        return "unknown";
     }
 
     @Override

@@ -1,0 +1,63 @@
+package io.fwatchdog.server;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Set;
+
+/**
+ * Header rules shared by the modes that pass a request on to a server of the function's (http
+ * and afterburn): which headers describe only one connection, and the {@code X-Forwarded-*}
+ * headers that tell the function who asked.
+ */
+public final class ProxyHeaders {
+    /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
+    private static final Set<AsciiString> HOP_BY_HOP = Set.of(
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.PROXY_AUTHORIZATION, AsciiString.cached("proxy-connection"), HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE);
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+
+    private ProxyHeaders() {}
+
+    /** Removes hop-by-hop headers, those the Connection header names included. */
+    public static void stripHopByHop(HttpHeaders headers) {
+        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
+                }
+            }
+        }
+        HOP_BY_HOP.forEach(headers::remove);
+    }
+
+    /**
+     * Appends the client's address to {@code X-Forwarded-For}, and sets {@code X-Forwarded-Proto}
+     * and {@code X-Forwarded-Host} unless a proxy in front already did.
+     */
+    public static void addForwarded(HttpHeaders headers, SocketAddress client) {
+        String address = clientAddress(client);
+        String forwarded = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwarded == null || forwarded.isBlank() ? address : forwarded + ", " + address);
+        if (!headers.contains(X_FORWARDED_PROTO)) {
+            headers.set(X_FORWARDED_PROTO, "http");
+        }
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (host != null && !headers.contains(X_FORWARDED_HOST)) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+    }
+
+    private static String clientAddress(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+        }
+        return "unknown";
+    }
+}
