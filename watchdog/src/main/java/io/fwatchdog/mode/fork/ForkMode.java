@@ -159,9 +159,4 @@ public final class ForkMode implements Mode {
     int liveProcesses() {
         return live.size();
     }
-
-    /** Preforked processes waiting for a request; 0 without {@code prefork}. */
-    int preforked() {
-        return prefork == null ? 0 : prefork.waiting();
-    }
 }

@@ -75,16 +75,6 @@ final class Prefork implements AutoCloseable {
         }
     }
 
-    /** Processes waiting now. */
-    int waiting() {
-        lock.lock();
-        try {
-            return waiting.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private void keepFull() {
         while (true) {
             long pause;
