@@ -96,9 +96,11 @@ class Watchdog:
             self.process.wait()
 
 
-def wrk(url, body_file, connections, seconds):
+def wrk(url, body_file, connections, seconds, timeout=None):
     """A wrk run: POSTs the contents of body_file, or GETs when it is None."""
     script = ["-s", str(BENCH / "post.lua")] if body_file is not None else []
+    if timeout is not None:
+        script += ["--timeout", timeout]  # wrk's default of 2s counts slower answers as errors
     out = subprocess.run(
         ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
          *script, url],

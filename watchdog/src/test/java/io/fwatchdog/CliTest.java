@@ -158,6 +158,15 @@ class CliTest {
     }
 
     @Test
+    void preforkWithCgiHeadersExitsWithStatus2SayingWhyAndHowToFixIt() {
+        env.put("prefork", "4");
+        assertThat(run()).isEqualTo(2);
+        assertThat(err()).contains("prefork: \"4\"", "cgi_headers is true",
+                "a preforked process is started before its request exists", "set cgi_headers=false to prefork");
+        assertThat(started).isNull();
+    }
+
+    @Test
     void missingExecutableAfterDoubleDashIsAConfigurationError() {
         assertThat(run("--", "no-such-program")).isEqualTo(2);
         assertThat(err()).contains("command after --: \"no-such-program\"");

@@ -34,6 +34,14 @@ public interface FunctionProcess {
     CompletableFuture<ExitStatus> onExit();
 
     /**
+     * True once the process has exited, also when its exit has not been collected yet (a
+     * zombie): a cheap check for a process that is to be handed work. Never blocks.
+     */
+    default boolean exited() {
+        return onExit().isDone();
+    }
+
+    /**
      * Ends the whole process tree: SIGTERM to the group now, SIGKILL to the group after
      * {@code grace} if anything of it is still running. Idempotent; safe from any thread;
      * never blocks. Descendants re-parented to the watchdog are reaped as well.

@@ -39,6 +39,7 @@ final class LibC {
     static final int WEXITED = 4;
     static final int WNOWAIT = 0x01000000;
     static final int P_ALL = 0;
+    static final int P_PID = 1;
     static final int F_SETPIPE_SZ = 1031;
     /** ioctl: bytes waiting in a pipe (either end) or socket. */
     static final long FIONREAD = 0x541B;
@@ -125,7 +126,7 @@ final class LibC {
 
     private LibC() {}
 
-    /** Bound on first use, off the start-up path: only the orphan sweep needs it. */
+    /** Bound on first use, off the start-up path: only the orphan sweep and prefork need it. */
     private static final class Lazy {
         static final MethodHandle WAITID = bind("waitid",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);

@@ -1,6 +1,9 @@
 package io.fwatchdog.process;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
@@ -62,6 +65,24 @@ final class LinuxProcess implements FunctionProcess {
     @Override
     public CompletableFuture<ExitStatus> onExit() {
         return exit;
+    }
+
+    /**
+     * Asks the kernel with {@code WNOWAIT}, which leaves the zombie to the reaper thread; a
+     * failure (the leader already reaped) also means exited.
+     */
+    @Override
+    public boolean exited() {
+        if (exit.isDone()) {
+            return true;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(LibC.SIGINFO_BYTES); // zeroed: si_pid stays 0 if nothing exited
+            if (LibC.waitid(LibC.P_PID, pid, info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT) != 0) {
+                return true;
+            }
+            return info.get(ValueLayout.JAVA_INT, LibC.SIGINFO_PID) != 0;
+        }
     }
 
     @Override

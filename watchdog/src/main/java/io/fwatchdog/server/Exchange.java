@@ -46,6 +46,14 @@ public interface Exchange {
     void send(FullHttpResponse response);
 
     /**
+     * Sends {@code head}, then {@code body} (a region of a file, or null for none, as for
+     * HEAD), and ends the exchange once the connection has taken the last byte, within
+     * {@code write_timeout}. Takes ownership of {@code body}: it is released, and its file
+     * closed, on every path, a client that goes away included.
+     */
+    void sendFile(HttpResponse head, io.netty.channel.FileRegion body);
+
+    /**
      * Switches protocols (a websocket): sends {@code switching} (a 101), then relays this
      * connection's bytes to {@code peer} and back through {@code peerTunnel}, already the last
      * handler of {@code peer}'s pipeline. {@code switched} runs once both sides are joined, for

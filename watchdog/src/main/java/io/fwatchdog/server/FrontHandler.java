@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.FileRegion;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -464,6 +465,34 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             startResponse(response);
             bytes = response.content().readableBytes();
             finish(ctx.writeAndFlush(response));
+        }
+
+        @Override
+        public void sendFile(HttpResponse response, FileRegion body) {
+            if (done || head) {
+                if (body != null) {
+                    body.release();
+                }
+                if (done) {
+                    return;
+                }
+                body = null;
+            }
+            respond(response);
+            if (body != null) {
+                bytes = body.count();
+                ctx.write(body);
+            }
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(written -> {
+                if (done) {
+                    return; // aborted meanwhile (write_timeout, client gone)
+                }
+                if (written.isSuccess()) {
+                    finish(ctx.newSucceededFuture());
+                } else {
+                    abort(null, "response not sent: " + written.cause());
+                }
+            });
         }
 
         private void startResponse(HttpResponse response) {

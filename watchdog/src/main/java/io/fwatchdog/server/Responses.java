@@ -18,7 +18,7 @@ public final class Responses {
 
     private Responses() {}
 
-    static FullHttpResponse plain(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
+    public static FullHttpResponse plain(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 ByteBufUtil.writeUtf8(alloc, message.endsWith("\n") ? message : message + "\n"));
         response.headers()

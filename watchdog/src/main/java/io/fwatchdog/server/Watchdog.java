@@ -7,6 +7,7 @@ import io.fwatchdog.metrics.MetricsServer;
 import io.fwatchdog.mode.afterburn.AfterburnMode;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;
+import io.fwatchdog.mode.statics.StaticMode;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
@@ -131,7 +132,7 @@ public final class Watchdog {
             case STREAMING, SERIALIZING -> new ForkMode(config, launcher, metrics);
             case HTTP -> new HttpMode(config, launcher, events, metrics);
             case AFTERBURN -> new AfterburnMode(config, launcher, events, metrics);
-            case STATIC -> throw new UnavailableException(unavailable(config));
+            case STATIC -> new StaticMode(config);
         };
     }
 
@@ -141,16 +142,8 @@ public final class Watchdog {
      */
     static List<String> unavailable(Config config) {
         List<String> problems = new ArrayList<>();
-        switch (config.mode()) {
-            case STREAMING, SERIALIZING, HTTP, AFTERBURN -> {}
-            case STATIC -> problems.add("mode: \"" + config.mode().name().toLowerCase()
-                    + "\" is not available in this version (expected: streaming, serializing, http or afterburn)");
-        }
         config.readyPath().ifPresent(path ->
                 problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
-        if (config.prefork() > 0) {
-            problems.add("prefork: \"" + config.prefork() + "\" is not available in this version (expected: 0)");
-        }
         return problems;
     }
 

@@ -39,6 +39,14 @@ class MetricsTest {
         return samples;
     }
 
+    private static boolean counted(WatchdogFixture w, String series) {
+        try {
+            return scrape(w).containsKey(series);
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static Map<String, Double> scrape(WatchdogFixture w) throws IOException, InterruptedException {
         return samples(w.scrape());
     }
@@ -220,6 +228,8 @@ class MetricsTest {
 
             assertThat(w.post("/", "x").statusCode()).isEqualTo(503);
             assertThat(first.readResponse().status()).isEqualTo(504);
+            // The client can read the 504 before the exchange has finished and been counted.
+            Processes.await(Duration.ofSeconds(10), () -> counted(w, "http_requests_total{code=\"504\",method=\"post\"}"));
 
             assertThat(scrape(w)).containsEntry("fwatchdog_requests_rejected_total{reason=\"queue_timeout\"}", 1.0)
                     .containsEntry("http_requests_total{code=\"503\",method=\"post\"}", 1.0)

@@ -93,6 +93,18 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void exitedTurnsTrueWhenTheProcessEndsAndLeavesItsStatusToTheReaper() throws Exception {
+        FunctionProcess process = start(CAT, "cat");
+        assertThat(process.exited()).isFalse();
+
+        process.stdin().close();
+
+        await("cat has exited", process::exited);
+        assertThat(process.onExit().get(DEADLINE.toSeconds(), TimeUnit.SECONDS).code()).isZero();
+        assertThat(process.exited()).isTrue();
+    }
+
+    @Test
     void roundTripsBytesThroughCat() throws Exception {
         FunctionProcess cat = start(CAT, "cat");
 

@@ -45,6 +45,8 @@ public final class ForkMode implements Mode {
     private final Map<FunctionProcess, AtomicReference<ExitReason>> live = new ConcurrentHashMap<>();
     private final Metrics metrics;
     final ExecutorService io;
+    /** Processes started ahead of requests; null without {@code prefork}. */
+    private final Prefork prefork;
 
     public ForkMode(Config config, ProcessLauncher launcher, Metrics metrics) {
         this.config = config;
@@ -56,6 +58,11 @@ public final class ForkMode implements Mode {
                 .name("fwatchdog-io-" + threads.incrementAndGet())
                 .daemon(true)
                 .unstarted(task));
+        // Started here, before the listener exists, so the functions boot while the watchdog does.
+        this.prefork = config.prefork() > 0 ? new Prefork(this, config.prefork()) : null;
+        if (prefork != null) {
+            prefork.start();
+        }
     }
 
     @Override
@@ -66,7 +73,16 @@ public final class ForkMode implements Mode {
         };
     }
 
-    /** Starts the function for one request; blocking, so never called on an event loop. */
+    /**
+     * A process for one request: a preforked one when one is waiting, else one started now.
+     * Blocking, so never called on an event loop.
+     */
+    FunctionProcess acquire(Map<String, String> requestEnvironment) throws IOException {
+        FunctionProcess ready = prefork == null ? null : prefork.take();
+        return ready != null ? ready : spawn(requestEnvironment);
+    }
+
+    /** Starts the function; blocking, so never called on an event loop. */
     FunctionProcess spawn(Map<String, String> requestEnvironment) throws IOException {
         Map<String, String> env = baseEnvironment;
         if (!requestEnvironment.isEmpty()) {
@@ -118,6 +134,9 @@ public final class ForkMode implements Mode {
 
     @Override
     public void close() {
+        if (prefork != null) {
+            prefork.close(); // first, or it would replace what is ended below
+        }
         List<FunctionProcess> running = List.copyOf(live.keySet());
         if (!running.isEmpty()) {
             Log.info("shutdown: ending " + running.size() + " function processes");

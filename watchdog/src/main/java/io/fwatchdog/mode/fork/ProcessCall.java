@@ -46,7 +46,7 @@ abstract class ProcessCall implements Call {
         Map<String, String> env = mode.config.cgiHeaders() ? CgiEnvironment.of(exchange.request()) : Map.of();
         mode.io.execute(() -> {
             try {
-                FunctionProcess started = mode.spawn(env);
+                FunctionProcess started = mode.acquire(env);
                 loop.execute(() -> onStarted(started));
                 running(started);
             } catch (IOException | RuntimeException e) {

@@ -240,13 +240,22 @@ class HttpModeTest {
         }
     }
 
+    private static boolean restarted(WatchdogFixture w) {
+        try {
+            return w.scrape().lines().anyMatch("fwatchdog_upstream_restarts_total 1.0"::equals);
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void countsUpstreamStartsExitsAndRestarts() throws Exception {
         int port = freePort();
         try (var w = WatchdogFixture.startWithMetrics(Map.of("mode", "http", "upstream_url", "http://127.0.0.1:" + port,
                 "fprocess", "python3 " + UPSTREAM + " " + port))) {
             w.get("/exit?code=4");
-            Processes.await(Duration.ofSeconds(30), () -> status(w) == 200);
+            // Health is still 200 until the exit is noticed: wait for the restart itself.
+            Processes.await(Duration.ofSeconds(30), () -> restarted(w) && status(w) == 200);
 
             String metrics = w.scrape();
 
