@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +27,7 @@ class ListenFailureTest {
     @Test
     void aTakenPortExitsWithAMessageAndLeavesNoFunctionProcessBehind() throws Exception {
         String loop = "python3 " + function("afterburn/loop.py") + " " + function("afterburn/handler.py");
+        Set<Long> before = children();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
             Config config = Config.parse(Map.of("PATH", System.getenv("PATH"), "TMPDIR", tmp.toString(),
                     "port", String.valueOf(taken.getLocalPort()), "metrics_port", "0", "mode", "afterburn",
@@ -44,6 +47,12 @@ class ListenFailureTest {
                     .contains("cannot listen on port " + taken.getLocalPort())
                     .doesNotContain("\tat io.netty");
         }
-        Processes.await(Duration.ofSeconds(20), () -> ProcessHandle.current().children().noneMatch(ProcessHandle::isAlive));
+        // Other tests' processes may still be ending; only those this start made count.
+        Processes.await(Duration.ofSeconds(20), () -> before.containsAll(children()));
+    }
+
+    private static Set<Long> children() {
+        return ProcessHandle.current().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
+                .collect(Collectors.toSet());
     }
 }
