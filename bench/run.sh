@@ -4,6 +4,7 @@
 #   bench/run.sh                 fork modes (bench.py)
 #   bench/run.sh http            http mode against the same upstream directly (http_mode.py)
 #   bench/run.sh observability   the cost of metrics and JSON logs (observability.py)
+#   bench/run.sh soak            reliability under a steady mixed load, per mode (soak.py; --minutes)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,5 +29,6 @@ cd "$root/bench"
 case ${1:-} in
     http) shift; exec python3 http_mode.py "$@" ;;
     observability) shift; exec python3 observability.py "$@" ;;
+    soak) shift; exec python3 soak.py "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac
