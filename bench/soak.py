@@ -63,8 +63,20 @@ def children(pid):
     return found
 
 
-def resources(pid):
+def connections_to(port):
+    """Established TCP connections whose remote end is port: the pooled upstream connections."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in pathlib.Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+def resources(pid, upstream_port=None):
     return {
+        "pooled": connections_to(upstream_port) if upstream_port else 0,
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": proc_status_kib(pid, "Threads"),
         "children": len(children(pid)),
@@ -155,19 +167,21 @@ def cuts_logged(log, since):
 
 
 def soak(mode, rate, seconds, log):
-    watchdog = Watchdog(mode_settings(mode), log)
+    settings = mode_settings(mode)
+    watchdog = Watchdog(settings, log)
     try:
         Load(watchdog.port).run(rate, 10)  # warm-up: JIT, pools, the allocator's arenas
         time.sleep(3)
-        before = resources(watchdog.pid)
+        upstream = int(settings["upstream_url"].rsplit(":", 1)[1]) if mode == "http" else None
+        before = resources(watchdog.pid, upstream)
         log.flush()
         log_offset = os.path.getsize(log.name)
         load = Load(watchdog.port)
         sent = load.run(rate, seconds)  # returns once every request has been answered or given up
         time.sleep(3)
-        after = resources(watchdog.pid)
+        after = resources(watchdog.pid, upstream)
         time.sleep(SETTLE)
-        settled = resources(watchdog.pid)
+        settled = resources(watchdog.pid, upstream)
         end = sigterm_with_requests_in_flight(watchdog)
     finally:
         if watchdog.process.poll() is None:
@@ -210,14 +224,16 @@ def main():
             return " → ".join(fmt.format(x[key]) for x in (b, e, z))
 
         print(f"| {r['mode']} | {r['sent']} | {a.get('2xx', 0)} | {a.get('4xx', 0)} | {a.get('5xx', 0)} "
-              f"| {late} ({cut} cut, {r['cuts_logged']} logged as cut) | {unanswered} | {wrong} | {trio('fds')} "
+              f"| {late} ({cut} cut, {r['cuts_logged']} logged as cut) | {unanswered} | {wrong} | {trio('fds')}"
+              + (f" (pooled upstream connections {trio('pooled')})" if r["mode"] == "http" else "") + " "
               f"| {trio('threads')} | {trio('children')} | {trio('rss_mib')} "
               f"| {r['in_flight_answered']}/3, {r['exit_status']}, {r['children_left']} |")
         for name in ("unexpected", "late"):
             if r[name]:
                 print(f"    {r['mode']} {name}: {r[name]}")
         failed |= unanswered > 0 or wrong > 0 or cut > r["cuts_logged"] or r["exit_status"] != 0 \
-            or r["children_left"] > 0 or r["in_flight_answered"] != 3 or z["fds"] > b["fds"] \
+            or r["children_left"] > 0 or r["in_flight_answered"] != 3 \
+            or z["fds"] - z["pooled"] > b["fds"] - b["pooled"] \
             or z["children"] > b["children"] or z["threads"] > b["threads"]
     return 1 if failed else 0
 
