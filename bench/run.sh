@@ -8,6 +8,7 @@
 #   bench/run.sh templates       each template's first answer after start-up (templates.py)
 #   bench/run.sh startup         start-up and RSS: java -jar, jlink, jlink + CDS, AOT cache (startup.py)
 #   bench/run.sh prefork         fork modes with and without prefork: cat, Node, Python (prefork.py)
+#   bench/run.sh soak            reliability under a steady mixed load, per mode (soak.py; --minutes)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,5 +37,6 @@ case ${1:-} in
     templates) shift; exec python3 templates.py "$@" ;;
     startup) shift; exec python3 startup.py "$@" ;;
     prefork) shift; exec python3 prefork.py "$@" ;;
+    soak) shift; exec python3 soak.py "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac

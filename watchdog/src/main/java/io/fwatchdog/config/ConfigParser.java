@@ -338,13 +338,13 @@ final class ConfigParser {
         if (name.contains("/")) {
             var candidate = path(name).map(p -> p.toAbsolutePath().normalize()).filter(ConfigParser::isExecutableFile);
             if (candidate.isEmpty()) {
-                problem(command.name(), command.text(), "a command whose executable \"" + name + "\" exists and is executable");
+                problem(command.name(), command.text(), "a command whose executable " + quote(name) + " exists and is executable");
             }
             return candidate;
         }
         var searchPath = env.getOrDefault("PATH", "");
         if (searchPath.isEmpty()) {
-            problem(command.name(), command.text(), "a command whose executable \"" + name + "\" is on PATH, but PATH is not set");
+            problem(command.name(), command.text(), "a command whose executable " + quote(name) + " is on PATH, but PATH is not set");
             return Optional.empty();
         }
         var found = name.isEmpty() ? Optional.<Path>empty() : Arrays.stream(searchPath.split(":"))
@@ -354,7 +354,7 @@ final class ConfigParser {
                 .filter(ConfigParser::isExecutableFile)
                 .findFirst();
         if (found.isEmpty()) {
-            problem(command.name(), command.text(), "a command whose executable \"" + name + "\" is on PATH");
+            problem(command.name(), command.text(), "a command whose executable " + quote(name) + " is on PATH");
         }
         return found;
     }
@@ -377,7 +377,27 @@ final class ConfigParser {
         problems.add(variable.envName() + ": not set (expected: " + expected + ")");
     }
 
+    /**
+     * The value in double quotes, with quotes, backslashes and control characters escaped, so
+     * that a value holding a line break cannot split its problem into lines that look like others.
+     */
     private static String quote(String value) {
-        return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+        var quoted = new StringBuilder(value.length() + 2).append('"');
+        value.chars().forEach(c -> {
+            switch (c) {
+                case '"', '\\' -> quoted.append('\\').append((char) c);
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                case '\t' -> quoted.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        quoted.append(String.format("\\u%04x", c));
+                    } else {
+                        quoted.append((char) c);
+                    }
+                }
+            }
+        });
+        return quoted.append('"').toString();
     }
 }

@@ -62,13 +62,13 @@ class ConfigProblemsTest {
     @Test
     void rejectsControlCharactersInContentType() {
         assertThat(problems(env(bin, "content_type", "text/plain\r\nX-Evil: 1")))
-                .containsExactly("content_type: \"text/plain\r\nX-Evil: 1\" (expected: a media type like text/plain)");
+                .containsExactly("content_type: \"text/plain\\r\\nX-Evil: 1\" (expected: a media type like text/plain)");
     }
 
     @Test
     void rejectsStaticPathThatCannotBeAPath() {
         assertThat(problems(env(bin, "static_path", "a\0b")))
-                .containsExactly("static_path: \"a\0b\" (expected: a directory path)");
+                .containsExactly("static_path: \"a\\u0000b\" (expected: a directory path)");
     }
 
     @Test
@@ -78,6 +78,14 @@ class ConfigProblemsTest {
                         "port: \"http\" (expected: an integer from 0 to 65535)",
                         "exec_timeout: \"10x\" (expected: seconds or a duration like 30s)",
                         "log_format: \"xml\" (expected: one of text, json)");
+    }
+
+    @Test
+    void escapesALineBreakInAValueSoItCannotPassForAnotherProblem() {
+        var e = catchThrowableOfType(ConfigException.class,
+                () -> Config.parse(env(bin, "log_callid", "x\n  port: \"1\" (expected: 2)")));
+        assertThat(e).hasMessage("log_callid: \"x\\n  port: \\\"1\\\" (expected: 2)\" (expected: "
+                + "true, false, 1, 0, yes, no, on or off)");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.WatchdogFixture;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -13,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -138,7 +140,11 @@ class JsonLogTest {
                 "fprocess", "sh -c 'echo oops >&2; cat'"))) {
             HttpResponse<String> response = w.post("/p", "abc");
             String callId = response.headers().firstValue("x-call-id").orElseThrow();
-            Log.flush();
+            // The stderr relay runs beside the response: its line may come after the access line.
+            Processes.await(Duration.ofSeconds(20), () -> {
+                Log.flush();
+                return captured.toString(StandardCharsets.UTF_8).contains("stderr: oops");
+            });
 
             String text = captured.toString(StandardCharsets.UTF_8);
 

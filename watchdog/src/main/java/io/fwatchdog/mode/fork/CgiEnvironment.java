@@ -18,7 +18,12 @@ final class CgiEnvironment {
 
     private CgiEnvironment() {}
 
-    /** The variables for {@code request}; added over the watchdog's own environment. */
+    /**
+     * The variables for {@code request}; added over the watchdog's own environment.
+     *
+     * @throws IllegalArgumentException when the path cannot be decoded into a value an
+     *     environment can hold (a broken {@code %} escape, or a NUL raw or as {@code %00}): a bad request
+     */
     static Map<String, String> of(HttpRequest request) {
         Map<String, String> env = new LinkedHashMap<>();
         for (Map.Entry<String, String> header : request.headers()) {
@@ -33,7 +38,7 @@ final class CgiEnvironment {
         int q = uri.indexOf('?');
         String rawPath = q < 0 ? uri : uri.substring(0, q);
         env.put(PREFIX + "Method", request.method().name());
-        env.put(PREFIX + "Path", QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B")));
+        env.put(PREFIX + "Path", decodedPath(rawPath));
         if (q >= 0 && q + 1 < uri.length()) {
             env.put(PREFIX + "Query", uri.substring(q + 1));
         }
@@ -45,7 +50,21 @@ final class CgiEnvironment {
             env.put(PREFIX + "Transfer_Encoding", "chunked");
             env.remove(PREFIX + "Content_Length");
         }
+        // The environment is a list of C strings: a NUL would cut a value short, or fail the start.
+        if (env.values().stream().anyMatch(value -> value.indexOf('\0') >= 0)) {
+            throw new IllegalArgumentException("the request holds a NUL character (raw or as %00), which no environment variable can hold");
+        }
         return env;
+    }
+
+    private static String decodedPath(String rawPath) {
+        String path;
+        try {
+            path = QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the path has an invalid percent-encoding", e);
+        }
+        return path;
     }
 
     /**

@@ -43,7 +43,16 @@ abstract class ProcessCall implements Call {
 
     /** Starts the process on a pool thread; {@link #started()} follows on the event loop. */
     final void spawn() {
-        Map<String, String> env = mode.config.cgiHeaders() ? CgiEnvironment.of(exchange.request()) : Map.of();
+        Map<String, String> env;
+        try {
+            env = mode.config.cgiHeaders() ? CgiEnvironment.of(exchange.request()) : Map.of();
+        } catch (IllegalArgumentException e) {
+            // No process will run: give back what was kept for one, as when a start fails.
+            notRunning();
+            exchange.fail(HttpResponseStatus.BAD_REQUEST, "malformed request: " + e.getMessage());
+            released();
+            return;
+        }
         mode.io.execute(() -> {
             try {
                 FunctionProcess started = mode.acquire(env);
@@ -77,7 +86,10 @@ abstract class ProcessCall implements Call {
      */
     void running(FunctionProcess process) {}
 
-    /** The process could not be started; on the pool thread, instead of {@link #running}. */
+    /**
+     * No process will run for this call: on the pool thread that failed to start it, instead
+     * of {@link #running}, or on the event loop when the request was refused before that.
+     */
     void notRunning() {}
 
     /** The process runs; called on the event loop after {@link #running}. */

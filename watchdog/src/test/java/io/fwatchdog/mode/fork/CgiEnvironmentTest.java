@@ -8,8 +8,12 @@ import io.fwatchdog.testing.WatchdogFixture;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CgiEnvironmentTest {
 
@@ -37,6 +41,25 @@ class CgiEnvironmentTest {
 
         assertThat(env).doesNotContainKey("Http_Query");
         assertThat(env).containsEntry("Http_Method", "GET").containsEntry("Http_Path", "/p");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/a%zz", "/a%2", "/a%00b"})
+    void answers400WithoutRunningTheFunctionForAPathThatCannotBeDecoded(String path) throws Exception {
+        Path marker = Files.createTempDirectory("cgi").resolve("ran");
+        for (String mode : new String[] {"streaming", "serializing"}) {
+            try (var w = WatchdogFixture.start(Map.of("mode", mode, "fprocess", "touch " + marker));
+                    RawConnection c = w.connect()) {
+                c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\nGET /_/health HTTP/1.1\r\nHost: x\r\n\r\n");
+
+                RawConnection.Response response = c.readResponse();
+                assertThat(response.status()).as(mode).isEqualTo(400);
+                assertThat(response.header("x-openfaas-internal")).isEqualTo("fwatchdog");
+                assertThat(response.text()).startsWith("malformed request: the ");
+                assertThat(c.readResponse().status()).as("the connection still serves").isEqualTo(200);
+                assertThat(marker).doesNotExist();
+            }
+        }
     }
 
     @Test

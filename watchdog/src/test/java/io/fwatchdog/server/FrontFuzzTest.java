@@ -1,0 +1,125 @@
+package io.fwatchdog.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.code_intelligence.jazzer.api.BugDetectors;
+import com.code_intelligence.jazzer.api.SilentCloseable;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.fwatchdog.testing.WatchdogFixture;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Fuzzes the HTTP front with arbitrary bytes on a raw socket to a real watchdog. Whatever
+ * arrives, the watchdog answers with 4xx, with the function's answer, or by closing the
+ * connection, and it does close it within a bound: never a 5xx of its own, never a hang.
+ *
+ * <p>The function is {@code wc -c}: it reads all its input, always succeeds, and its output (a
+ * number) cannot pass for a status line, so every status line in the received bytes is one the
+ * watchdog wrote, and any 5xx among them is a finding. A short {@code read_timeout} ends
+ * connections left mid-request, and idle ones, quickly: each input waits for the close.
+ */
+class FrontFuzzTest {
+    /** read_timeout + exec_timeout + write_timeout, with room for a loaded machine. */
+    private static final long HANG_LIMIT_MILLIS = 20_000;
+    private static final Pattern STATUS_LINE = Pattern.compile("(?m)^HTTP/1\\.1 (\\d{3})[^\\r\\n]*\\r\\n((?:[^\\r\\n]+\\r\\n)*)");
+
+    private static WatchdogFixture watchdog;
+
+    @BeforeAll
+    static void start() throws Exception {
+        watchdog = WatchdogFixture.start(Map.of(
+                "fprocess", "wc -c",
+                "read_timeout", "100ms",
+                "exec_timeout", "5s",
+                "write_timeout", "5s",
+                "max_header_size", "4Ki"));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        watchdog.close();
+    }
+
+    @FuzzTest
+    // libFuzzer's dictionary syntax: bytes outside printable ASCII are written \xNN.
+    @DictionaryEntries({"GET ", "POST ", "HEAD ", " HTTP/1.1\\x0D\\x0A", " HTTP/1.0\\x0D\\x0A", "\\x0D\\x0A", "\\x0A",
+            "Host: x\\x0D\\x0A", "Content-Length: ", "Transfer-Encoding: chunked\\x0D\\x0A", "Transfer-Encoding: gzip, chunked",
+            "Expect: 100-continue\\x0D\\x0A", "Connection: close\\x0D\\x0A", "Connection: keep-alive", "/_/health",
+            "/_/ready", "0\\x0D\\x0A\\x0D\\x0A", "X-Call-Id: ", "Upgrade: websocket", "\\x09", "%00", "%zz"})
+    void answersArbitraryBytesWith4xxAFunctionResponseOrAClose(byte[] input) throws IOException {
+        String received;
+        // Jazzer's SSRF detector flags any connection; this test's only one is to its watchdog.
+        try (SilentCloseable allowed = BugDetectors.allowNetworkConnections((host, port) -> port == watchdog.port())) {
+            received = exchange(input);
+        }
+        Matcher status = STATUS_LINE.matcher(received);
+        while (status.find()) {
+            int code = Integer.parseInt(status.group(1));
+            String headers = status.group(2).toLowerCase(Locale.ROOT);
+            boolean internal = headers.contains("x-openfaas-internal: fwatchdog");
+            assertThat(code).as("status line %s answering %s", status.group(), printable(input))
+                    .isBetween(100, 499);
+            if (code >= 400) {
+                assertThat(internal).as("a rejection is marked as the watchdog's: %s", status.group()).isTrue();
+            }
+        }
+    }
+
+    /** Sends {@code input}, then reads until the watchdog closes; fails if it does not within the limit. */
+    private static String exchange(byte[] input) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", watchdog.port()), 10_000);
+            try {
+                socket.getOutputStream().write(input);
+                socket.getOutputStream().flush();
+            } catch (IOException closedEarly) {
+                // The watchdog may reject and close before all of a long input is written.
+            }
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            long deadline = System.nanoTime() + HANG_LIMIT_MILLIS * 1_000_000;
+            byte[] buffer = new byte[8192];
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    fail("connection still open after %d ms; sent %s, received %s", HANG_LIMIT_MILLIS,
+                            printable(input), received.toString(StandardCharsets.ISO_8859_1));
+                }
+                socket.setSoTimeout((int) Math.max(1, left));
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (SocketTimeoutException e) {
+                    continue;
+                } catch (IOException reset) {
+                    break;
+                }
+                if (n < 0) {
+                    break;
+                }
+                received.write(buffer, 0, n);
+            }
+            return received.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static String printable(byte[] input) {
+        String text = new String(input, StandardCharsets.ISO_8859_1);
+        return '"' + (text.length() > 400 ? text.substring(0, 400) + "..." : text)
+                .replace("\r", "\\r").replace("\n", "\\n") + '"';
+    }
+}
