@@ -42,6 +42,11 @@ def mode_settings(mode):
         port = free_port()
         return {"mode": "http", "upstream_url": f"http://127.0.0.1:{port}",
                 "fprocess": f"python3 {BENCH / 'soak_upstream.py'} {port}", **SETTINGS}
+    if mode == "afterburn":
+        # Room for the slow and timing-out requests at once; each timeout costs its process. Idle
+        # processes above min_workers stop within the minute the soak waits before its last reading.
+        return {"mode": "afterburn", "workers": "8", "min_workers": "2", "idle_timeout": "30s",
+                "fprocess": f"python3 {BENCH / 'soak_afterburn.py'}", **SETTINGS}
     return {"mode": mode, "fprocess": f"sh {BENCH / 'soak_function.sh'}", **SETTINGS}
 
 

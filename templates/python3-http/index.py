@@ -87,6 +87,8 @@ def encode_result(result):
 
 class FunctionRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, the second waits for a delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def handle_one_request(self):
         # Every method goes to the handler.
