@@ -201,7 +201,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=20, help="requests per second")
-    parser.add_argument("--modes", default="streaming,serializing,http")
+    parser.add_argument("--modes", default="streaming,serializing,http,afterburn")
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     results = BENCH / "results"
