@@ -186,6 +186,8 @@ def main():
             os.unlink(path)
 
         class UnixHandler(Handler):
+            disable_nagle_algorithm = False  # TCP_NODELAY does not apply to a unix socket
+
             def address_string(self):
                 return "unix"
 
