@@ -7,15 +7,19 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.testing.Processes;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +30,9 @@ class ListenFailureTest {
 
     @Test
     void aTakenPortExitsWithAMessageAndLeavesNoFunctionProcessBehind() throws Exception {
-        String loop = "python3 " + function("afterburn/loop.py") + " " + function("afterburn/handler.py");
-        Set<Long> before = children();
+        // The loop ignores a second argument: it marks this test's processes in /proc.
+        String marker = "listen-failure-" + UUID.randomUUID();
+        String loop = "python3 " + function("afterburn/loop.py") + " " + function("afterburn/handler.py") + " " + marker;
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
             Config config = Config.parse(Map.of("PATH", System.getenv("PATH"), "TMPDIR", tmp.toString(),
                     "port", String.valueOf(taken.getLocalPort()), "metrics_port", "0", "mode", "afterburn",
@@ -47,12 +52,25 @@ class ListenFailureTest {
                     .contains("cannot listen on port " + taken.getLocalPort())
                     .doesNotContain("\tat io.netty");
         }
-        // Other tests' processes may still be ending; only those this start made count.
-        Processes.await(Duration.ofSeconds(20), () -> before.containsAll(children()));
+        Processes.await(Duration.ofSeconds(20), () -> running(marker).isEmpty());
     }
 
-    private static Set<Long> children() {
-        return ProcessHandle.current().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
-                .collect(Collectors.toSet());
+    /** Processes (not zombies) whose command line holds {@code marker}. */
+    private static List<String> running(String marker) {
+        List<String> found = new ArrayList<>();
+        File[] entries = new File("/proc").listFiles((dir, name) -> name.chars().allMatch(Character::isDigit));
+        for (File entry : entries == null ? new File[0] : entries) {
+            try {
+                String cmdline = Files.readString(entry.toPath().resolve("cmdline"), StandardCharsets.ISO_8859_1);
+                String stat = Files.readString(entry.toPath().resolve("stat"));
+                char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                if (cmdline.contains(marker) && state != 'Z') {
+                    found.add(entry.getName());
+                }
+            } catch (IOException gone) {
+                // ended while being looked at
+            }
+        }
+        return found;
     }
 }
