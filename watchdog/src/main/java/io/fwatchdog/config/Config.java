@@ -58,7 +58,23 @@ public record Config(
 
     public enum LogFormat { TEXT, JSON }
 
-    public enum RestartPolicy { ALWAYS, ON_FAILURE, NEVER }
+    public enum RestartPolicy {
+        ALWAYS, ON_FAILURE, NEVER;
+
+        /** True when a process that exited by itself, successfully or not, is started again. */
+        public boolean restartsAfter(boolean success) {
+            return switch (this) {
+                case ALWAYS -> true;
+                case ON_FAILURE -> !success;
+                case NEVER -> false;
+            };
+        }
+
+        /** As the setting is written: {@code on-failure}. */
+        public String setting() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /**
      * Parses the configuration from environment variables (lower-case of-watchdog names).

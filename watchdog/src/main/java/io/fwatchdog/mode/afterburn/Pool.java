@@ -4,6 +4,7 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
@@ -42,8 +43,6 @@ import java.util.function.Consumer;
  * on the pool's own thread; assignments are handed to the requester's event loop.
  */
 final class Pool {
-    static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     /** A worker that lived this long before exiting was not failing at start. */
     static final Duration STABLE = Duration.ofSeconds(10);
     /** A worker alive this long without a fault proves that the function can start. */
@@ -341,18 +340,12 @@ final class Pool {
         Log.warn("afterburn: function process " + worker.process.pid() + " exited: " + status);
         worker.process.terminate(KILL_GRACE); // whatever it left behind in its group
         worker.close();
-        boolean replace = switch (config.restartPolicy()) {
-            case ALWAYS -> true;
-            case ON_FAILURE -> !status.success();
-            case NEVER -> false;
-        };
-        if (!replace) {
+        if (!config.restartPolicy().restartsAfter(status.success())) {
             synchronized (this) {
                 closed = true;
                 started.completeExceptionally(new IllegalStateException("function process exited: " + status));
             }
-            Log.info("restart_policy=" + config.restartPolicy().name().toLowerCase().replace('_', '-')
-                    + ": not replacing the function process");
+            Log.info("restart_policy=" + config.restartPolicy().setting() + ": not replacing the function process");
             events.ended(status);
             return;
         }
@@ -372,7 +365,7 @@ final class Pool {
      */
     private void startFailed(ExitStatus status) {
         failures++;
-        Duration backoff = backoff(failures - 1);
+        Duration backoff = Backoff.after(failures - 1);
         nextStartNanos = System.nanoTime() + backoff.toNanos();
         Log.warn("afterburn: the function failed at start (" + status + "); next start in " + backoff.toMillis() + "ms");
         if (ready && live.stream().noneMatch(worker -> worker.taint() == null)) {
@@ -402,11 +395,6 @@ final class Pool {
             Log.info("afterburn: the function is serving again");
             thread.execute(() -> events.readinessChanged(true));
         }
-    }
-
-    static Duration backoff(int failures) {
-        long millis = FIRST_BACKOFF.toMillis() << Math.min(failures, 20);
-        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
     }
 
     /** Retires idle workers above {@code min_workers} that have been idle for {@code idle_timeout}. */

@@ -3,6 +3,7 @@ package io.fwatchdog.mode.fork;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics.ExitReason;
 import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.FunctionProcess;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,16 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One platform thread does the starting, so a crash loop costs one spawn at a time: a
  * process that exits while waiting within {@link #QUICK_DEATH} of its start (or a start that
- * fails) doubles the pause before the next start, from {@link #BACKOFF_FIRST} up to
- * {@link #BACKOFF_CAP}. A process that is taken, or that lived longer, resets the pause.
+ * fails) doubles the pause before the next start, from {@link Backoff#FIRST} up to
+ * {@link Backoff#MAX}. A process that is taken, or that lived longer, resets the pause.
  *
  * <p>Waiting processes belong to the pool: their pipes are closed here when they die unused.
  * Once taken, they belong to the request, exactly as a freshly spawned one.
  */
 final class Prefork implements AutoCloseable {
     static final Duration QUICK_DEATH = Duration.ofSeconds(1);
-    static final Duration BACKOFF_FIRST = Duration.ofMillis(100);
-    static final Duration BACKOFF_CAP = Duration.ofSeconds(10);
 
     private final ForkMode mode;
     private final int size;
@@ -163,11 +162,7 @@ final class Prefork implements AutoCloseable {
 
     /** The pause before the next start after {@code failures} quick deaths in a row. */
     static Duration backoff(int failures) {
-        if (failures == 0) {
-            return Duration.ZERO;
-        }
-        long millis = BACKOFF_FIRST.toMillis() << Math.min(failures - 1, 20);
-        return millis >= BACKOFF_CAP.toMillis() ? BACKOFF_CAP : Duration.ofMillis(millis);
+        return failures == 0 ? Duration.ZERO : Backoff.after(failures - 1);
     }
 
     private static String millis(Duration d) {

@@ -3,6 +3,7 @@ package io.fwatchdog.mode.http;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
+import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
@@ -36,8 +37,6 @@ import java.util.concurrent.TimeoutException;
 final class Supervisor {
     /** Between probes while the upstream starts. */
     static final Duration PROBE_PERIOD = Duration.ofMillis(5);
-    static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     /** A process that ran this long before it exited is not part of a crash loop. */
     static final Duration STABLE = Duration.ofSeconds(10);
     /** Between SIGTERM and SIGKILL when the upstream is stopped. */
@@ -211,18 +210,12 @@ final class Supervisor {
 
     /** Decides by {@code restart_policy} what follows an exit (or a failed start). */
     private void failed(ExitStatus status) {
-        boolean restart = switch (config.restartPolicy()) {
-            case ALWAYS -> true;
-            case ON_FAILURE -> !status.success();
-            case NEVER -> false;
-        };
-        if (!restart) {
+        if (!config.restartPolicy().restartsAfter(status.success())) {
             synchronized (this) {
                 stopped = true;
                 whenReady.completeExceptionally(new IllegalStateException("upstream exited: " + status));
             }
-            Log.info("restart_policy=" + config.restartPolicy().name().toLowerCase().replace('_', '-')
-                    + ": not restarting the upstream");
+            Log.info("restart_policy=" + config.restartPolicy().setting() + ": not restarting the upstream");
             events.ended(status);
             return;
         }
@@ -231,17 +224,12 @@ final class Supervisor {
             if (System.nanoTime() - startedNanos >= STABLE.toNanos()) {
                 failures = 0;
             }
-            backoff = backoff(failures++);
+            backoff = Backoff.after(failures++);
             restarts++;
             metrics.upstreamRestarted();
         }
         Log.info("restarting the upstream in " + backoff.toMillis() + "ms");
         thread.schedule(this::launch, backoff.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    static Duration backoff(int failures) {
-        long millis = FIRST_BACKOFF.toMillis() << Math.min(failures, 20);
-        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
     }
 
     private static boolean accepts(SocketAddress address) {
