@@ -240,10 +240,6 @@ final class AfterburnCall implements Call, Worker.Receiver {
         if (target != worker) {
             return; // the worker was given back meanwhile
         }
-        if (unreadTimer != null) {
-            unreadTimer.cancel(false);
-            unreadTimer = null;
-        }
         if (!ok) {
             // Its stdin is closed: it exited or will answer without the rest; the response side decides.
             requestSent = true;
@@ -252,6 +248,11 @@ final class AfterburnCall implements Call, Worker.Receiver {
         }
         if (last) {
             requestSent = true;
+            // Only the whole request, written within the patience, clears a process that answered early.
+            if (unreadTimer != null) {
+                unreadTimer.cancel(false);
+                unreadTimer = null;
+            }
             maybeRelease();
             return;
         }
