@@ -1,19 +1,14 @@
 package io.fwatchdog.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.fwatchdog.testing.RawConnection;
 import io.fwatchdog.testing.WatchdogFixture;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -64,62 +59,19 @@ class FrontFuzzTest {
         String received;
         // Jazzer's SSRF detector flags any connection; this test's only one is to its watchdog.
         try (SilentCloseable allowed = BugDetectors.allowNetworkConnections((host, port) -> port == watchdog.port())) {
-            received = exchange(input);
+            received = new String(RawConnection.sendUntilClosed(watchdog.port(), input, HANG_LIMIT_MILLIS),
+                    StandardCharsets.ISO_8859_1);
         }
         Matcher status = STATUS_LINE.matcher(received);
         while (status.find()) {
             int code = Integer.parseInt(status.group(1));
             String headers = status.group(2).toLowerCase(Locale.ROOT);
             boolean internal = headers.contains("x-openfaas-internal: fwatchdog");
-            assertThat(code).as("status line %s answering %s", status.group(), printable(input))
+            assertThat(code).as("status line %s answering %s", status.group(), RawConnection.printable(input))
                     .isBetween(100, 499);
             if (code >= 400) {
                 assertThat(internal).as("a rejection is marked as the watchdog's: %s", status.group()).isTrue();
             }
         }
-    }
-
-    /** Sends {@code input}, then reads until the watchdog closes; fails if it does not within the limit. */
-    private static String exchange(byte[] input) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", watchdog.port()), 10_000);
-            try {
-                socket.getOutputStream().write(input);
-                socket.getOutputStream().flush();
-            } catch (IOException closedEarly) {
-                // The watchdog may reject and close before all of a long input is written.
-            }
-            ByteArrayOutputStream received = new ByteArrayOutputStream();
-            InputStream in = socket.getInputStream();
-            long deadline = System.nanoTime() + HANG_LIMIT_MILLIS * 1_000_000;
-            byte[] buffer = new byte[8192];
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                if (left <= 0) {
-                    fail("connection still open after %d ms; sent %s, received %s", HANG_LIMIT_MILLIS,
-                            printable(input), received.toString(StandardCharsets.ISO_8859_1));
-                }
-                socket.setSoTimeout((int) Math.max(1, left));
-                int n;
-                try {
-                    n = in.read(buffer);
-                } catch (SocketTimeoutException e) {
-                    continue;
-                } catch (IOException reset) {
-                    break;
-                }
-                if (n < 0) {
-                    break;
-                }
-                received.write(buffer, 0, n);
-            }
-            return received.toString(StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    private static String printable(byte[] input) {
-        String text = new String(input, StandardCharsets.ISO_8859_1);
-        return '"' + (text.length() > 400 ? text.substring(0, 400) + "..." : text)
-                .replace("\r", "\\r").replace("\n", "\\n") + '"';
     }
 }

@@ -117,6 +117,56 @@ public final class RawConnection implements AutoCloseable {
         return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * Sends {@code bytes} on a fresh connection and reads until the server closes it, as a fuzz
+     * test does with one input: the server may reject and close before all of them are written.
+     *
+     * @throws AssertionError when the connection is still open after {@code limitMillis}
+     */
+    public static byte[] sendUntilClosed(int port, byte[] bytes, long limitMillis) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            try {
+                socket.getOutputStream().write(bytes);
+                socket.getOutputStream().flush();
+            } catch (IOException closedEarly) {
+                // rejected before the last byte was taken
+            }
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            long deadline = System.nanoTime() + limitMillis * 1_000_000;
+            byte[] buffer = new byte[8192];
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    throw new AssertionError("connection still open after " + limitMillis + " ms; sent "
+                            + printable(bytes) + ", received " + printable(received.toByteArray()));
+                }
+                socket.setSoTimeout((int) Math.max(1, left));
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (SocketTimeoutException e) {
+                    continue;
+                } catch (IOException reset) {
+                    break;
+                }
+                if (n < 0) {
+                    break;
+                }
+                received.write(buffer, 0, n);
+            }
+            return received.toByteArray();
+        }
+    }
+
+    /** {@code bytes} as Latin-1 text in quotes, line breaks escaped, cut after 400 characters. */
+    public static String printable(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        return '"' + (text.length() > 400 ? text.substring(0, 400) + "..." : text)
+                .replace("\r", "\\r").replace("\n", "\\n") + '"';
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

@@ -271,11 +271,29 @@ public final class StaticMode implements Mode {
 
     private static void redirectToDirectory(Exchange exchange, String rawPath, String query) {
         // Collapsed leading slashes: "//host" would be a protocol-relative redirect to another site.
-        String location = "/" + rawPath.replaceFirst("^/+", "") + "/" + query;
+        String location = visibleAscii("/" + rawPath.replaceFirst("^/+", "") + "/" + query);
         FullHttpResponse response = Responses.plain(exchange.alloc(), HttpResponseStatus.MOVED_PERMANENTLY,
                 "a directory: " + location);
         response.headers().set(HttpHeaderNames.LOCATION, location);
         exchange.send(response);
+    }
+
+    /**
+     * {@code text} with every character outside visible ASCII percent-encoded: the request line
+     * may carry control bytes and raw Latin-1, which a header value must not.
+     */
+    private static String visibleAscii(String text) {
+        StringBuilder encoded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c > ' ' && c < 0x7f) {
+                encoded.append(c);
+            } else {
+                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4 & 0xf, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return encoded.toString();
     }
 
     private static void notFound(Exchange exchange) {

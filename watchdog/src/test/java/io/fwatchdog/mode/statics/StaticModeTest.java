@@ -132,6 +132,17 @@ class StaticModeTest {
     }
 
     @Test
+    void redirectsWithEveryByteOutsideVisibleAsciiPercentEncoded() throws IOException {
+        try (RawConnection c = w.connect()) {
+            RawConnection.Response response = c.send("GET /docs?a=\u0001\u007f\u00e9\"b HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .readResponse();
+
+            assertThat(response.status()).isEqualTo(301);
+            assertThat(response.header("location")).isEqualTo("/docs/?a=%01%7F%E9\"b");
+        }
+    }
+
+    @Test
     void neverRedirectsToAnotherHost() throws IOException {
         RawConnection.Response response = get("//docs");
 
