@@ -61,7 +61,18 @@ public final class Metrics {
         /** Killed by a signal that the watchdog did not send (a crash, the OOM killer). */
         CRASHED,
         /** A hot process ended by the watchdog in the normal course: idle_timeout or max_requests. */
-        RECYCLED
+        RECYCLED;
+
+        /**
+         * How a process that ended by itself is counted: {@code crashed} for a signal (or no
+         * status to read), else {@code ok} or {@code error} by its exit status.
+         */
+        public static ExitReason of(io.fwatchdog.process.ExitStatus status) {
+            if (status == null || status.signal() != 0) {
+                return CRASHED;
+            }
+            return status.success() ? OK : ERROR;
+        }
     }
 
     private final boolean enabled;

@@ -336,7 +336,7 @@ final class Pool {
             worker.retired = true;
             worker.taint("exited (" + status + ")");
         }
-        metrics.processExited(status.signal() != 0 ? ExitReason.CRASHED : status.success() ? ExitReason.OK : ExitReason.ERROR);
+        metrics.processExited(ExitReason.of(status));
         Log.warn("afterburn: function process " + worker.process.pid() + " exited: " + status);
         worker.process.terminate(KILL_GRACE); // whatever it left behind in its group
         worker.close();

@@ -123,13 +123,7 @@ public final class ForkMode implements Mode {
      * else {@code crashed} for a signal, {@code ok} or {@code error} by the exit status.
      */
     static ExitReason exitReason(ExitStatus status, ExitReason endedBy) {
-        if (endedBy != null) {
-            return endedBy;
-        }
-        if (status == null || status.signal() != 0) {
-            return ExitReason.CRASHED;
-        }
-        return status.code() == 0 ? ExitReason.OK : ExitReason.ERROR;
+        return endedBy != null ? endedBy : ExitReason.of(status);
     }
 
     @Override

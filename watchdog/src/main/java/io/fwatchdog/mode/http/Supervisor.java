@@ -200,8 +200,7 @@ final class Supervisor {
             }
         }
         Log.warn("upstream exited: " + status);
-        metrics.processExited(status.signal() != 0 ? Metrics.ExitReason.CRASHED
-                : status.success() ? Metrics.ExitReason.OK : Metrics.ExitReason.ERROR);
+        metrics.processExited(Metrics.ExitReason.of(status));
         if (wasReady) {
             events.readinessChanged(false);
         }
