@@ -17,8 +17,6 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.AbstractChannelPoolMap;
-import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 
@@ -29,17 +27,20 @@ import io.netty.handler.codec.http.HttpClientCodec;
  * <p>Upstream connections are pooled per event loop and live on the event loop of the client
  * connection they serve, so a proxied exchange never crosses threads. They are kept alive
  * between requests; one whose upstream closes it while idle is noticed (a read is pending on
- * every idle connection) and dropped.
+ * every idle connection) and dropped. At most {@value #MAX_IDLE_PER_LOOP} stay idle per event
+ * loop, each for at most {@link #IDLE_TIMEOUT} ({@link UpstreamPool}).
  */
 public final class HttpMode implements Mode {
     /** Longest upstream response line, as on the front. */
     private static final int MAX_STATUS_LINE = 16 * 1024;
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    static final int MAX_IDLE_PER_LOOP = 32;
+    static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     final Config config;
     final UpstreamAddress upstream;
     final Supervisor supervisor;
-    private final AbstractChannelPoolMap<EventLoop, SimpleChannelPool> pools;
+    private final AbstractChannelPoolMap<EventLoop, UpstreamPool> pools;
 
     /**
      * Starts the upstream at once, so that its start-up overlaps the watchdog's own.
@@ -73,8 +74,8 @@ public final class HttpMode implements Mode {
         int maxHeaderSize = config.maxHeaderSize();
         this.pools = new AbstractChannelPoolMap<>() {
             @Override
-            protected SimpleChannelPool newPool(EventLoop loop) {
-                return new SimpleChannelPool(bootstrap.clone(loop), new AbstractChannelPoolHandler() {
+            protected UpstreamPool newPool(EventLoop loop) {
+                return new UpstreamPool(bootstrap.clone(loop), new AbstractChannelPoolHandler() {
                     @Override
                     public void channelCreated(Channel channel) {
                         channel.pipeline().addLast(new HttpClientCodec(MAX_STATUS_LINE, maxHeaderSize, 64 * 1024));
@@ -86,7 +87,7 @@ public final class HttpMode implements Mode {
                         // Idle: a pending read lets the channel see the upstream close it.
                         channel.read();
                     }
-                }, ChannelHealthChecker.ACTIVE, true, false);
+                }, MAX_IDLE_PER_LOOP, IDLE_TIMEOUT);
             }
         };
     }
@@ -96,7 +97,7 @@ public final class HttpMode implements Mode {
         return new ProxyCall(this, exchange);
     }
 
-    SimpleChannelPool pool(EventLoop loop) {
+    UpstreamPool pool(EventLoop loop) {
         return pools.get(loop);
     }
 

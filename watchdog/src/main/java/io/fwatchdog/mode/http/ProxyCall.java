@@ -15,7 +15,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -68,7 +67,7 @@ final class ProxyCall implements Call {
     private final String upgrade;
     private ScheduledFuture<?> shortTimeout;
     private BodyBuffer buffered;
-    private SimpleChannelPool pool;
+    private UpstreamPool pool;
     private Channel upstream;
     /** The whole request, body included, has been written upstream. */
     private boolean requestSent;
