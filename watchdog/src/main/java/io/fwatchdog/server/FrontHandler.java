@@ -102,7 +102,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         cancelReadTimer();
-        armReadTimer();
+        if (hasBody(request)) {
+            armReadTimer(); // read_timeout bounds receiving the body; a response is bounded by write_timeout
+        }
         String path = pathOf(request.uri());
         if (path.equals(HEALTH) || path.equals(READY)) {
             answerProbe(request, path.equals(READY));
@@ -599,7 +601,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 Log.warn(request.method() + " " + request.uri() + ": response cut after it started: " + message);
                 closeAfter = true;
                 ctx.flush(); // what was sent stays sent: the head and status the access line reports
-                finish(ctx.close());
+                finish(ctx.newSucceededFuture()); // closes once done: pending writes then fail quietly
                 return;
             }
             Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
@@ -623,13 +625,21 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 }
                 closeAfter = true;
                 Log.info(request.method() + " " + request.uri() + ": " + message);
-                finish(ctx.close());
+                finish(ctx.newSucceededFuture()); // closes once done: pending writes then fail quietly
             } else {
                 fail(failure, message);
             }
         }
 
+        /**
+         * Ends the exchange once: the admission slot, the in-flight count and the metrics are
+         * settled here and nowhere else. With {@code closeAfter} the connection closes when
+         * {@code lastWrite} completes.
+         */
         private void finish(io.netty.channel.ChannelFuture lastWrite) {
+            if (done) {
+                return;
+            }
             done = true;
             writableTask = null;
             if (execTimer != null) {

@@ -373,6 +373,79 @@ class StaticModeTest {
         }
     }
 
+    @Test
+    void aDownloadThatOutlastsReadTimeoutIsNotCut() throws Exception {
+        Path big = sparse("long.bin", 64L << 20);
+        try (var quick = WatchdogFixture.start(Map.of("mode", "static", "static_path", root.toString(),
+                "read_timeout", "1s", "write_timeout", "5m"));
+                Socket socket = new Socket("127.0.0.1", quick.port())) {
+            socket.getOutputStream().write(request("GET", "/long.bin").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+            // The client reads slowly: read_timeout bounds receiving the request, not the response.
+            long received = 0;
+            long slowUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while (received < big.toFile().length() && (n = in.read(buffer)) > 0) {
+                received += n;
+                if (System.nanoTime() < slowUntil) {
+                    Thread.sleep(20); // the client's pace, not a wait for the watchdog
+                }
+            }
+            assertThat(received).isEqualTo(64L << 20);
+        } finally {
+            awaitNoDescriptorFor(big);
+            Files.delete(big);
+        }
+    }
+
+    @Test
+    void aDownloadCutByWriteTimeoutIsCountedOnceAndFreesItsSlot() throws Exception {
+        Path big = sparse("stalled.bin", 1L << 30);
+        try (var metered = WatchdogFixture.startWithMetrics(Map.of("mode", "static", "static_path", root.toString(),
+                "write_timeout", "1s", "max_inflight", "1"))) {
+            try (RawConnection stalled = metered.connect()) {
+                stalled.send(request("GET", "/stalled.bin"));
+                stalled.setReadTimeout(30_000);
+                Processes.await(Duration.ofSeconds(30), () -> {
+                    try {
+                        return metered.scrape().contains("http_requests_total{code=\"200\",method=\"get\"}");
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+            }
+            String text = metered.scrape();
+            assertThat(text).contains("http_requests_total{code=\"200\",method=\"get\"} 1.0")
+                    .contains("http_requests_in_flight 0.0");
+            // The slot came back once: one request at a time is still admitted, two are not.
+            assertThat(metered.get("/text.txt").statusCode()).isEqualTo(200);
+            try (RawConnection first = metered.connect(); RawConnection second = metered.connect()) {
+                first.send(request("GET", "/stalled.bin"));
+                Processes.await(Duration.ofSeconds(30), () -> {
+                    try {
+                        return metered.scrape().contains("http_requests_in_flight 1.0");
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                assertThat(second.send(request("GET", "/text.txt")).readResponse().status()).isEqualTo(429);
+            }
+        } finally {
+            awaitNoDescriptorFor(big);
+            Files.delete(big);
+        }
+    }
+
+    private static Path sparse(String name, long length) throws IOException {
+        Path file = root.resolve(name);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(length);
+        }
+        return file;
+    }
+
     /** Waits until no descriptor of this JVM (the watchdog's process) refers to {@code file}. */
     private static void awaitNoDescriptorFor(Path file) throws InterruptedException {
         Processes.await(Duration.ofSeconds(30), () -> openDescriptors(file) == 0);
