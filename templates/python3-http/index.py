@@ -6,6 +6,7 @@ set in one place (the Dockerfile's ENV). See README.md for the handler contract.
 """
 import json
 import os
+import socket
 import sys
 import traceback
 import urllib.parse
@@ -150,10 +151,16 @@ def listen_address():
     return url.hostname or "127.0.0.1", url.port or 80
 
 
+class FunctionServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 makes a burst of new connections, arriving while the accept loop
+    # is behind, fail with resets; the watchdog opens one per concurrent request.
+    request_queue_size = socket.SOMAXCONN
+
+
 def serve(address, handle):
     """A server (not yet serving) that answers every request with handle(event, context)."""
-    server = ThreadingHTTPServer(address, FunctionRequestHandler)
-    server.daemon_threads = True
+    server = FunctionServer(address, FunctionRequestHandler)
     server.handle = handle
     return server
 

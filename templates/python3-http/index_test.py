@@ -1,5 +1,6 @@
 """Tests of the entry program itself (the template's, not the function's): python3 -m unittest index_test"""
 import http.client
+import socket
 import threading
 import unittest
 
@@ -76,6 +77,15 @@ class ServerTest(unittest.TestCase):
         response = connection.getresponse()
         self.assertEqual(response.status, 500)
         self.assertEqual(response.read(), b"handle() raised KeyError: 'missing'\n")
+
+    def test_a_burst_of_connections_waits_in_the_backlog(self):
+        # Not serving: every connection has to wait in the accept queue, as in a burst the accept
+        # loop has not caught up with. With a small backlog the kernel drops the later handshakes.
+        server = index.serve(("127.0.0.1", 0), lambda event, context: {})
+        self.addCleanup(server.server_close)
+        for _ in range(32):
+            conn = socket.create_connection(server.server_address, timeout=5)
+            self.addCleanup(conn.close)
 
     def test_keeps_the_connection_alive(self):
         connection = self.serve(lambda event, context: {"body": event.path})
