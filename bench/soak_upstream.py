@@ -32,4 +32,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer.request_queue_size = 128  # the default 5 resets connections in a burst
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
