@@ -24,6 +24,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -49,7 +50,7 @@ final class ReadyProbe {
         FullHttpResponse response(ByteBufAllocator alloc) {
             FullHttpResponse response;
             if (internal) {
-                response = Responses.plain(alloc, status, new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                response = Responses.plain(alloc, status, new String(body, StandardCharsets.UTF_8));
             } else {
                 response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
                 if (contentType != null) {
@@ -319,7 +320,7 @@ final class ReadyProbe {
             }
             String text = "ready_path " + readyPath + ": " + message;
             Log.info("GET /_/ready: " + failure.code() + " " + text);
-            finish(new Result(failure, null, text.getBytes(java.nio.charset.StandardCharsets.UTF_8), true, callId));
+            finish(new Result(failure, null, text.getBytes(StandardCharsets.UTF_8), true, callId));
         }
 
         private String timeoutMessage() {
