@@ -14,6 +14,7 @@ GET /big?mib=N         N MiB of zero bytes, Content-Length framed
 POST /count            reads the body in pieces and answers how many bytes it had
 GET /gated?file=F      one event, then a second once file F exists, then the end
 GET /ws (Upgrade)      a websocket that echoes each text or binary message
+GET /ready?file=F[&hold=H]  200 "ready" once file F exists, else 503; first waits while file H exists
 """
 import base64
 import hashlib
@@ -123,6 +124,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
+        elif path == "/ready":
+            self.read_body()
+            hold = query.get("hold", [None])[0]
+            while hold and os.path.exists(hold):
+                time.sleep(0.01)
+            if os.path.exists(query["file"][0]):
+                self.send(200, b"ready\n")
+            else:
+                self.send(503, b"not ready yet\n")
         elif path == "/big":
             size = int(query.get("mib", ["1"])[0]) << 20
             self.send_response(200)

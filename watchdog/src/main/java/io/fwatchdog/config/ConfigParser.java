@@ -91,7 +91,7 @@ final class ConfigParser {
         int logBufferSize = value(LOG_BUFFER_SIZE, ConfigParser::logBufferSize, "a size of at least 1 byte like 64Ki, or -1 for unlimited");
         boolean logCallId = value(LOG_CALLID, ValueSyntax::bool, BOOLEAN);
         var logFormat = choice(LOG_FORMAT, LogFormat.class, "");
-        var readyPath = read(READY_PATH, v -> Optional.of(v).filter(p -> p.startsWith("/")), "a path starting with /");
+        var readyPath = read(READY_PATH, ConfigParser::requestTarget, "a path starting with /, without spaces or control characters");
         boolean suppressLock = value(SUPPRESS_LOCK, ValueSyntax::bool, BOOLEAN);
         var staticPath = value(STATIC_PATH, ConfigParser::path, "a directory path");
         boolean combineOutput = value(COMBINE_OUTPUT, ValueSyntax::bool, BOOLEAN);
@@ -253,6 +253,12 @@ final class ConfigParser {
     /** Rejects control characters, which would break the response header (CR/LF) at request time. */
     private static Optional<String> mediaType(String text) {
         return text.chars().anyMatch(Character::isISOControl) ? Optional.empty() : Optional.of(text);
+    }
+
+    /** A path (and query) that can go into a request line as it is: {@code ready_path}. */
+    private static Optional<String> requestTarget(String text) {
+        boolean sendable = text.startsWith("/") && text.chars().noneMatch(c -> c <= ' ' || c == 0x7f);
+        return sendable ? Optional.of(text) : Optional.empty();
     }
 
     private static Optional<Path> path(String text) {

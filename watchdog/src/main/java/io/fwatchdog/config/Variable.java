@@ -42,7 +42,7 @@ public enum Variable {
     LOG_CALLID("log_callid", null, "false", null, "<bool>", "add the X-Call-Id to access-log lines"),
     LOG_FORMAT("log_format", null, "text", null, "<format>", "text or json (one JSON object per line)"),
     READY_PATH("ready_path", null, null, "none", "<path>",
-            "a path starting with / that /_/ready also GETs from the function"),
+            "a path that /_/ready also GETs from the function; http mode: ready once it answers 2xx"),
     SUPPRESS_LOCK("suppress_lock", null, "false", null, "<bool>", "do not write the lock file $TMPDIR/.lock"),
     STATIC_PATH("static_path", null, "/home/app/public", null, "<dir>", "static mode: the directory to serve"),
     COMBINE_OUTPUT("combine_output", null, "false", null, "<bool>",

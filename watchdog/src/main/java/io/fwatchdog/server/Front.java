@@ -6,6 +6,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,6 +19,8 @@ final class Front {
     final Admission admission;
     final Health health;
     final Metrics metrics;
+    /** Asks the function through {@code ready_path} for {@code /_/ready}; empty without it. */
+    final Optional<ReadyProbe> readyProbe;
     /** Requests admitted at once: {@code max_inflight}, or the mode's own limit if lower; 0 = unlimited. */
     final int concurrency;
     final ChannelGroup connections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
@@ -30,6 +33,7 @@ final class Front {
         this.health = health;
         this.metrics = metrics;
         this.concurrency = concurrency(config.maxInflight(), mode.concurrencyLimit());
+        this.readyProbe = config.readyPath().map(path -> new ReadyProbe(path, mode, config));
         this.admission = new Admission(concurrency, config.maxQueue(), config.execTimeout(),
                 metrics::queueWaited);
         metrics.watch(this::inflight, admission::queued);

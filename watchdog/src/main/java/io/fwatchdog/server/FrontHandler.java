@@ -56,6 +56,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     /** Skipping the (empty) remainder of a request answered without reading its body. */
     private boolean discarding;
     private boolean closeWhenIdle;
+    /** A {@code /_/ready} waits for the {@code ready_path} probe; the connection reads nothing meanwhile. */
+    private boolean probing;
     /** A {@code read()} was asked for and no message has answered it yet. */
     private boolean readWanted;
     private ScheduledFuture<?> readTimer;
@@ -186,11 +188,35 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         } else if (readiness && front.config.maxInflight() > 0 && front.admission.saturated()) {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
                     "busy: max_inflight (" + front.concurrency + ") requests in flight");
+        } else if (readiness && front.readyProbe.isPresent()) {
+            askFunction(request, front.readyProbe.get());
+            return;
         } else {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.OK, "OK");
             response.headers().remove(Responses.INTERNAL_HEADER);
         }
         answerSimple(request, response, false);
+    }
+
+    /**
+     * Answers {@code /_/ready} with the {@code ready_path} probe's result. The wait is bounded by
+     * {@code exec_timeout}, not {@code read_timeout}: the request itself has arrived.
+     */
+    private void askFunction(HttpRequest request, ReadyProbe probe) {
+        cancelReadTimer();
+        probing = true;
+        probe.probe(request, ctx.channel()).thenAccept(result -> ctx.executor().execute(() -> {
+            probing = false;
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            armReadTimer();
+            // Health may have failed meanwhile (shutdown, an upstream that exited): it comes first.
+            FullHttpResponse response = front.healthy() ? result.response(ctx.alloc())
+                    : Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            front.health.draining() ? "shutting down" : "function not ready");
+            answerSimple(request, response, false);
+        }));
     }
 
     /** Answers without involving the function; the request body, if any, is not read. */
@@ -239,7 +265,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == DRAIN) {
             closeWhenIdle = true;
-            if (current == null && !discarding) {
+            if (current == null && !discarding && !probing) {
                 ctx.close();
             }
             return;
@@ -303,7 +329,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
      * A version 4 UUID. A call id traces a request, it guards nothing, so it comes from a fast
      * per-thread generator rather than {@code UUID.randomUUID()}'s locked SecureRandom.
      */
-    private static String randomCallId() {
+    static String randomCallId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long high = random.nextLong() & ~0xF000L | 0x4000L;
         long low = random.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);

@@ -26,8 +26,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -65,10 +63,6 @@ public final class Watchdog {
 
     /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
     private Watchdog(Config config, int metricsPort) throws InterruptedException {
-        List<String> unavailable = unavailable(config);
-        if (!unavailable.isEmpty()) {
-            throw new UnavailableException(unavailable);
-        }
         this.config = config;
         Log.configure(config.logFormat(), config.logCallId(), config.mode());
         this.metrics = metricsPort < 0 ? Metrics.disabled() : Metrics.create();
@@ -137,17 +131,6 @@ public final class Watchdog {
     }
 
     /**
-     * Settings of the contract that this build does not implement yet, one message each: they
-     * are refused at start-up, never silently ignored.
-     */
-    static List<String> unavailable(Config config) {
-        List<String> problems = new ArrayList<>();
-        config.readyPath().ifPresent(path ->
-                problems.add("ready_path: \"" + path + "\" is not available in this version (expected: unset)"));
-        return problems;
-    }
-
-    /**
      * Starts the watchdog: the mode, then the listener; health turns 200 and the lock file
      * appears once both are ready.
      *
@@ -194,10 +177,6 @@ public final class Watchdog {
                 Signal.handle(new Signal(name), signal -> created.shutdown());
             }
             watchdog.becomeHealthy();
-        } catch (UnavailableException e) {
-            System.err.println("fwatchdog: invalid configuration:");
-            e.problems.forEach(problem -> System.err.println("  " + problem));
-            return 2;
         } catch (UncheckedIOException e) {
             // The log is configured by now: these lines are in log_format, JSON included.
             Log.error(e.getMessage());
@@ -237,6 +216,11 @@ public final class Watchdog {
     /** Requests waiting for an admission slot. */
     public int queued() {
         return front.admission.queued();
+    }
+
+    /** {@code /_/ready} requests waiting for the {@code ready_path} probe in flight. */
+    int readinessWaiting() {
+        return front.readyProbe.map(ReadyProbe::waiting).orElse(0);
     }
 
     /**
@@ -321,15 +305,5 @@ public final class Watchdog {
         group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
         launcher.close();
         metricsServer.ifPresent(MetricsServer::close);
-    }
-
-    /** The configuration asks for something the contract has and this build does not. */
-    static final class UnavailableException extends RuntimeException {
-        final List<String> problems;
-
-        UnavailableException(List<String> problems) {
-            super(String.join("\n", problems));
-            this.problems = List.copyOf(problems);
-        }
     }
 }

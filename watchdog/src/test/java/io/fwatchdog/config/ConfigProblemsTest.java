@@ -42,7 +42,8 @@ class ConfigProblemsTest {
         log_buffer_size      | 0          | a size of at least 1 byte like 64Ki, or -1 for unlimited
         log_callid           | y          | true, false, 1, 0, yes, no, on or off
         log_format           | xml        | one of text, json
-        ready_path           | ready      | a path starting with /
+        ready_path           | ready      | a path starting with /, without spaces or control characters
+        ready_path           | /a b       | a path starting with /, without spaces or control characters
         suppress_lock        | nope       | true, false, 1, 0, yes, no, on or off
         combine_output       | x          | true, false, 1, 0, yes, no, on or off
         cgi_headers          | x          | true, false, 1, 0, yes, no, on or off

@@ -28,8 +28,12 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Readiness is a connect to the upstream address every few milliseconds, bounded by
  * {@code startup_timeout} for each start; a start that never becomes ready is ended and counts
- * as a failure. Without {@code fprocess} the upstream is someone else's: it is awaited once at
- * start-up and then trusted.
+ * as a failure. With {@code ready_path}, each start must also answer GET {@code ready_path} with
+ * 2xx before it is ready: a restarted upstream passes the same gate as the first. An upstream
+ * that answers, but not yet 2xx, is asked again after a pause that doubles from
+ * {@link #PROBE_PERIOD} to {@link #MAX_ASK_PERIOD}, so a slow start is not flooded with requests.
+ * Without {@code fprocess} the upstream is someone else's: it is awaited once at start-up and
+ * then trusted.
  *
  * <p>Threading: state is guarded by this object's lock; process exits arrive on reaper threads
  * and everything that may wait runs on the supervisor's own thread.
@@ -37,6 +41,8 @@ import java.util.concurrent.TimeoutException;
 final class Supervisor {
     /** Between probes while the upstream starts. */
     static final Duration PROBE_PERIOD = Duration.ofMillis(5);
+    /** Longest pause between GETs of {@code ready_path} to an upstream that answers non-2xx. */
+    static final Duration MAX_ASK_PERIOD = Duration.ofMillis(100);
     /** A process that ran this long before it exited is not part of a crash loop. */
     static final Duration STABLE = Duration.ofSeconds(10);
     /** Between SIGTERM and SIGKILL when the upstream is stopped. */
@@ -99,7 +105,7 @@ final class Supervisor {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("upstream " + upstream.display() + " did not accept connections within"
+            throw new IllegalStateException("upstream " + upstream.display() + " did not become ready within"
                     + " startup_timeout (" + config.startupTimeout().toMillis() + "ms)");
         }
     }
@@ -132,23 +138,52 @@ final class Supervisor {
                     exited(running, status == null ? ExitStatus.exited(1) : status)));
             Log.info("started upstream " + String.join(" ", config.functionCommand()) + " (pid " + running.pid() + ")");
         }
-        probe(started, System.nanoTime() + config.startupTimeout().toNanos());
+        probe(started, System.nanoTime() + config.startupTimeout().toNanos(), PROBE_PERIOD, null);
     }
 
-    /** Connects every {@link #PROBE_PERIOD} until the upstream answers, exits, or the start-up budget ends. */
-    private void probe(FunctionProcess candidate, long deadline) {
+    /**
+     * Checks until the upstream is ready, exits, or the start-up budget ends: every
+     * {@link #PROBE_PERIOD} while it does not accept connections, every {@code pause} while it
+     * answers {@code ready_path} with something other than 2xx.
+     *
+     * @param said what the upstream last answered on {@code ready_path}; null until it answered
+     */
+    private void probe(FunctionProcess candidate, long deadline, Duration pause, ReadyPathCheck.Answer said) {
         synchronized (this) {
             if (stopped || candidate != process) {
                 return; // stopped, or exited: exited() has taken over
             }
         }
-        if (accepts(upstream.probe())) {
-            becameReady(candidate);
-            return;
+        boolean answering = false;
+        if (config.readyPath().isEmpty()) {
+            if (accepts(upstream.probe())) {
+                becameReady(candidate);
+                return;
+            }
+        } else {
+            String readyPath = config.readyPath().get();
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            ReadyPathCheck.Answer answer = ReadyPathCheck.ask(upstream.probe(), upstream.target(readyPath), upstream.host(), left);
+            if (answer.ready()) {
+                becameReady(candidate);
+                return;
+            }
+            if (answer.listening()) {
+                if (said == null) {
+                    Log.info("upstream " + upstream.display() + " accepts connections; waiting for GET " + readyPath
+                            + " to answer 2xx (it " + answer.detail() + ")");
+                }
+                if (said == null || answer.status() != 0) {
+                    said = answer; // a status says more than a later attempt cut short by the deadline
+                }
+                answering = true;
+            }
         }
         if (System.nanoTime() - deadline >= 0) {
-            String message = "upstream " + upstream.display() + " did not accept connections within startup_timeout ("
-                    + config.startupTimeout().toMillis() + "ms)";
+            String message = "upstream " + upstream.display() + config.readyPath()
+                    .map(path -> " did not answer GET " + path + " with 2xx").orElse(" did not accept connections")
+                    + " within startup_timeout (" + config.startupTimeout().toMillis() + "ms)"
+                    + (said == null ? "" : "; it last " + said.detail());
             Log.error(message);
             if (candidate == null) {
                 failFirstStart(message);
@@ -162,7 +197,14 @@ final class Supervisor {
             }
             return;
         }
-        thread.schedule(() -> probe(candidate, deadline), PROBE_PERIOD.toNanos(), TimeUnit.NANOSECONDS);
+        Duration wait = answering ? pause : PROBE_PERIOD;
+        Duration next = answering ? min(pause.multipliedBy(2), MAX_ASK_PERIOD) : PROBE_PERIOD;
+        ReadyPathCheck.Answer last = said;
+        thread.schedule(() -> probe(candidate, deadline, next, last), wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private synchronized void failFirstStart(String message) {

@@ -34,6 +34,11 @@ record UpstreamAddress(SocketAddress netty, SocketAddress probe, String prefix, 
         return new UpstreamAddress(address, address, path, url);
     }
 
+    /** The {@code Host} header for requests of the watchdog's own: the URL's authority, {@code localhost} for a socket. */
+    String host() {
+        return netty instanceof InetSocketAddress inet ? inet.getHostString() + ":" + inet.getPort() : "localhost";
+    }
+
     boolean unix() {
         return netty instanceof DomainSocketAddress;
     }
