@@ -10,6 +10,21 @@ module.exports = async (event, context) => {
     case '/slow':
       await new Promise((resolve) => setTimeout(resolve, parseInt((event.query.ms || ['100'])[0], 10)));
       return String(process.pid);
+    case '/meet': {
+      const fs = require('fs');
+      const path = require('path');
+      const folder = event.query.dir[0];
+      const count = parseInt(event.query.n[0], 10);
+      fs.writeFileSync(path.join(folder, String(process.pid)), '');
+      const deadline = Date.now() + 60000;
+      while (fs.readdirSync(folder).length < count) {
+        if (Date.now() > deadline) {
+          return 'alone';
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return String(process.pid);
+    }
     case '/pid':
       return String(process.pid);
     case '/raise':

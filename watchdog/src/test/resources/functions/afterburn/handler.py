@@ -3,6 +3,8 @@
 /echo        the body back, with the request's Content-Type
 /info        JSON: method, path, query, headers, body length, pid
 /slow?ms=M   answers its pid after M ms
+/meet?dir=D&n=N  leaves a file named by its pid in D, waits (60 s at most) until D holds N,
+             then answers its pid, or "alone" if they never came: N requests served at once
 /pid         its pid
 /raise       raises (the loop answers 500)
 /exit?code=N exits the process in the middle of the request
@@ -25,6 +27,15 @@ def handle(event, context):
                                              "call_id": context.call_id}}
     if event.path == "/slow":
         time.sleep(int(event.query.get("ms", ["100"])[0]) / 1000)
+        return str(os.getpid())
+    if event.path == "/meet":
+        folder, count = event.query["dir"][0], int(event.query["n"][0])
+        open(os.path.join(folder, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 60
+        while len(os.listdir(folder)) < count:
+            if time.monotonic() > deadline:
+                return "alone"
+            time.sleep(0.01)
         return str(os.getpid())
     if event.path == "/pid":
         return str(os.getpid())
