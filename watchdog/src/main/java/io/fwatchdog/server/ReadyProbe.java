@@ -102,12 +102,20 @@ final class ReadyProbe {
         return waiting;
     }
 
-    /** GET ready_path with the headers of {@code asked}, minus those of its connection, and a fresh call id. */
+    /**
+     * GET ready_path with the headers of {@code asked}, minus those of its connection, those
+     * that would make the answer partial or conditional (a 206 or 304 says nothing of
+     * readiness), and with a fresh call id.
+     */
     private HttpRequest request(HttpRequest asked) {
         HttpHeaders headers = asked.headers().copy();
         ProxyHeaders.stripHopByHop(headers);
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         headers.remove(HttpHeaderNames.EXPECT);
+        for (var conditional : java.util.List.of(HttpHeaderNames.RANGE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.IF_MATCH,
+                HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
+            headers.remove(conditional);
+        }
         headers.set(Responses.CALL_ID, FrontHandler.randomCallId());
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, readyPath, headers);
     }

@@ -169,6 +169,20 @@ class ReadyPathTest {
     }
 
     @Test
+    void theProbeAsksForTheWholeAnswerWhateverTheReadinessRequestMadeConditional() throws Exception {
+        Files.writeString(tmp.resolve("ready.txt"), "all good\n");
+        try (var w = WatchdogFixture.start(Map.of("mode", "static", "static_path", tmp.toString(), "ready_path", "/ready.txt"))) {
+            HttpResponse<String> response = w.client.send(java.net.http.HttpRequest.newBuilder(w.uri("/_/ready"))
+                    .header("If-None-Match", "*").header("If-Modified-Since", "Tue, 01 Dec 2099 10:00:00 GMT")
+                    .header("Range", "bytes=0-0").build(), HttpResponse.BodyHandlers.ofString());
+
+            // A 304 or 206 would not say whether the function is ready.
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("all good\n");
+        }
+    }
+
+    @Test
     void staticModeIsNotReadyWithoutTheFile() throws Exception {
         try (var w = WatchdogFixture.start(Map.of("mode", "static", "static_path", tmp.toString(), "ready_path", "/ready.txt"))) {
             assertThat(w.get("/_/ready").statusCode()).isEqualTo(404);
