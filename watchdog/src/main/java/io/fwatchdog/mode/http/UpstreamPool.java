@@ -6,7 +6,6 @@ import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.ChannelPoolHandler;
 import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -22,13 +21,17 @@ import java.util.concurrent.TimeUnit;
  * the pool at once.
  */
 final class UpstreamPool extends SimpleChannelPool {
-    private static final AttributeKey<ScheduledFuture<?>> EXPIRY = AttributeKey.valueOf(UpstreamPool.class, "expiry");
     private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf(UpstreamPool.class, "watched");
+
+    /** An idle connection and when it became idle. */
+    private record Idle(Channel channel, long sinceNanos) {}
 
     private final int maxIdle;
     private final long idleTimeoutNanos;
-    /** Most recently released last. */
-    private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    /** Most recently released last, so the oldest are first; guarded by itself. */
+    private final ArrayDeque<Idle> idle = new ArrayDeque<>();
+    /** A sweep for expired connections is scheduled; guarded by {@link #idle}. */
+    private boolean sweeping;
 
     UpstreamPool(Bootstrap bootstrap, ChannelPoolHandler handler, int maxIdle, Duration idleTimeout) {
         super(bootstrap, handler, ChannelHealthChecker.ACTIVE, true, true);
@@ -39,48 +42,60 @@ final class UpstreamPool extends SimpleChannelPool {
     /** A refusal makes the pool close the connection: there are enough idle ones already. */
     @Override
     protected boolean offerChannel(Channel channel) {
+        boolean sweep;
         synchronized (idle) {
             if (idle.size() >= maxIdle) {
                 return false;
             }
-            idle.addLast(channel);
+            idle.addLast(new Idle(channel, System.nanoTime()));
+            sweep = !sweeping;
+            sweeping = true;
         }
-        channel.attr(EXPIRY).set(channel.eventLoop().schedule(() -> expire(channel), idleTimeoutNanos, TimeUnit.NANOSECONDS));
         if (channel.attr(WATCHED).setIfAbsent(Boolean.TRUE) == null) {
             channel.closeFuture().addListener(closed -> forget(channel));
+        }
+        if (sweep) {
+            channel.eventLoop().schedule(() -> sweep(channel.eventLoop()), idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
         return true;
     }
 
     @Override
     protected Channel pollChannel() {
-        Channel channel;
         synchronized (idle) {
-            channel = idle.pollLast();
+            Idle last = idle.pollLast();
+            return last == null ? null : last.channel();
         }
-        if (channel != null) {
-            ScheduledFuture<?> expiry = channel.attr(EXPIRY).getAndSet(null);
-            if (expiry != null) {
-                expiry.cancel(false);
-            }
-        }
-        return channel;
     }
 
-    /** Unused for idle_timeout: closed, which takes it out of the pool. */
-    private void expire(Channel channel) {
-        boolean wasIdle;
+    /**
+     * Closes the connections idle for idle_timeout or longer (the oldest are first), then comes
+     * back when the next one would expire. One sweep at a time per pool, and none while nothing
+     * is idle: a busy pool schedules nothing per request.
+     */
+    private void sweep(io.netty.channel.EventLoop loop) {
+        java.util.List<Channel> expired = new java.util.ArrayList<>();
+        boolean again;
+        long next = 0;
         synchronized (idle) {
-            wasIdle = idle.remove(channel);
+            long now = System.nanoTime();
+            while (!idle.isEmpty() && now - idle.peekFirst().sinceNanos() >= idleTimeoutNanos) {
+                expired.add(idle.pollFirst().channel());
+            }
+            again = sweeping = !idle.isEmpty();
+            if (again) {
+                next = idle.peekFirst().sinceNanos() + idleTimeoutNanos - now;
+            }
         }
-        if (wasIdle) {
-            channel.close();
+        expired.forEach(Channel::close);
+        if (again) {
+            loop.schedule(() -> sweep(loop), Math.max(next, TimeUnit.MILLISECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
         }
     }
 
     private void forget(Channel channel) {
         synchronized (idle) {
-            idle.remove(channel);
+            idle.removeIf(entry -> entry.channel() == channel);
         }
     }
 
