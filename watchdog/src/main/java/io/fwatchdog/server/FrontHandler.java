@@ -29,8 +29,6 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -183,8 +181,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     method + " is not allowed on " + (readiness ? READY : HEALTH) + "; use GET or HEAD");
             response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
         } else if (!front.healthy()) {
-            response = Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    front.health.draining() ? "shutting down" : "function not ready");
+            response = unhealthy();
         } else if (readiness && front.config.maxInflight() > 0 && front.admission.saturated()) {
             response = Responses.plain(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
                     "busy: max_inflight (" + front.concurrency + ") requests in flight");
@@ -212,11 +209,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             armReadTimer();
             // Health may have failed meanwhile (shutdown, an upstream that exited): it comes first.
-            FullHttpResponse response = front.healthy() ? result.response(ctx.alloc())
-                    : Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            front.health.draining() ? "shutting down" : "function not ready");
+            FullHttpResponse response = front.healthy() ? result.response(ctx.alloc()) : unhealthy();
             answerSimple(request, response, false);
         }));
+    }
+
+    /** The probes' 503 while the watchdog is not healthy, saying why. */
+    private FullHttpResponse unhealthy() {
+        return Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                front.health.draining() ? "shutting down" : "function not ready");
     }
 
     /** Answers without involving the function; the request body, if any, is not read. */
@@ -325,17 +326,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * A version 4 UUID. A call id traces a request, it guards nothing, so it comes from a fast
-     * per-thread generator rather than {@code UUID.randomUUID()}'s locked SecureRandom.
-     */
-    static String randomCallId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        long high = random.nextLong() & ~0xF000L | 0x4000L;
-        long low = random.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);
-        return new UUID(high, low).toString();
-    }
-
     private static boolean hasBody(HttpRequest request) {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
@@ -370,7 +360,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             this.head = request.method().equals(HttpMethod.HEAD);
             String id = request.headers().get(Responses.CALL_ID);
             if (id == null || id.isEmpty()) {
-                id = randomCallId();
+                id = Responses.newCallId();
                 request.headers().set(Responses.CALL_ID, id);
             }
             this.callId = id;

@@ -116,7 +116,7 @@ final class ReadyProbe {
                 HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
             headers.remove(conditional);
         }
-        headers.set(Responses.CALL_ID, FrontHandler.randomCallId());
+        headers.set(Responses.CALL_ID, Responses.newCallId());
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, readyPath, headers);
     }
 

@@ -1,5 +1,6 @@
 package io.fwatchdog.mode.http;
 
+import io.fwatchdog.server.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -20,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -74,7 +74,7 @@ final class ReadyPathCheck {
             request.headers()
                     .set(HttpHeaderNames.HOST, host)
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
-                    .set("X-Call-Id", UUID.randomUUID().toString());
+                    .set(Responses.CALL_ID, Responses.newCallId());
             codec.writeOutbound(request);
             for (ByteBuf out; (out = codec.readOutbound()) != null; ) {
                 try {
