@@ -50,6 +50,7 @@ public final class StaticMode implements Mode {
     private static final String ALLOWED = "GET, HEAD";
     /** Clients revalidate every time (a cheap 304): a redeployed file is never served stale. */
     private static final String CACHE_CONTROL = "no-cache";
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of().withUpperCase();
 
     private final Path root;
 
@@ -289,8 +290,7 @@ public final class StaticMode implements Mode {
             if (c > ' ' && c < 0x7f) {
                 encoded.append(c);
             } else {
-                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4 & 0xf, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+                encoded.append('%').append(HEX.toHexDigits((byte) c));
             }
         }
         return encoded.toString();
