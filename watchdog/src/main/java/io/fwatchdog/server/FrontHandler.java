@@ -149,7 +149,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private void rejectMalformed(Throwable cause) {
         HttpResponseStatus status;
         String message;
-        if (cause instanceof TooLongHttpHeaderException) {
+        if (cause instanceof FrontCodec.Refusal refusal) {
+            status = refusal.status;
+            message = refusal.status.code() == 400 ? "malformed request: " + refusal.getMessage() : refusal.getMessage();
+        } else if (cause instanceof TooLongHttpHeaderException) {
             status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
             message = "request headers exceed max_header_size (" + front.config.maxHeaderSize() + " bytes)";
         } else if (cause instanceof TooLongHttpLineException) {
