@@ -6,6 +6,8 @@ import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Header rules shared by the modes that pass a request on to a server of the function's (http
@@ -21,15 +23,27 @@ public final class ProxyHeaders {
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    /**
+     * Headers that {@code Connection} cannot make hop-by-hop: the message's framing and routing,
+     * and the headers the watchdog itself sets. Naming one there is how a client or a function
+     * would strip a request's or a response's framing and desynchronise the parsers behind.
+     */
+    private static final Set<AsciiString> PROTECTED = Stream.of(
+            HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.HOST,
+            Responses.CALL_ID, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST)
+            .map(AsciiString::toLowerCase).collect(Collectors.toUnmodifiableSet());
 
     private ProxyHeaders() {}
 
-    /** Removes hop-by-hop headers, those the Connection header names included. */
+    /**
+     * Removes hop-by-hop headers, those the Connection header names included, except the
+     * {@linkplain #PROTECTED protected} ones; the caller then sets the framing it decided.
+     */
     public static void stripHopByHop(HttpHeaders headers) {
         for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : connection.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
+                AsciiString name = AsciiString.of(token.trim()).toLowerCase();
+                if (!name.isEmpty() && !PROTECTED.contains(name)) {
                     headers.remove(name);
                 }
             }

@@ -56,6 +56,8 @@ import java.util.concurrent.TimeUnit;
 final class ProxyCall implements Call {
     private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
     private static final AsciiString X_DURATION = AsciiString.cached("X-Duration-Seconds");
+    /** Interim responses skipped before the final one; real servers send one or two. */
+    private static final int MAX_INTERIM_RESPONSES = 16;
 
     private final HttpMode mode;
     private final Exchange exchange;
@@ -67,6 +69,8 @@ final class ProxyCall implements Call {
     private final String upgrade;
     private ScheduledFuture<?> shortTimeout;
     private BodyBuffer buffered;
+    /** A chunked request's head, sent with its first chunk. */
+    private HttpRequest heldHead;
     private UpstreamPool pool;
     private Channel upstream;
     /** The whole request, body included, has been written upstream. */
@@ -74,6 +78,9 @@ final class ProxyCall implements Call {
     private boolean responseComplete;
     private boolean responseKeepAlive;
     private boolean over;
+    private int interims;
+    /** The message being read is an interim response, skipped. */
+    private boolean inInterim;
 
     ProxyCall(HttpMode mode, Exchange exchange) {
         this.mode = mode;
@@ -164,6 +171,11 @@ final class ProxyCall implements Call {
             channel.writeAndFlush(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
                     exchange.alloc().buffer(0), head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE))
                     .addListener(this::requestWritten);
+        } else if (HttpUtil.isTransferEncodingChunked(request)) {
+            // Held back until the first chunk has been decoded: a request whose chunk framing is
+            // bad from the start never reaches the upstream at all.
+            heldHead = head;
+            exchange.requestBody();
         } else {
             channel.writeAndFlush(head).addListener(future -> {
                 if (future.isSuccess()) {
@@ -188,12 +200,17 @@ final class ProxyCall implements Call {
     /** The request head as the upstream sees it. */
     private HttpRequest upstreamRequest() {
         HttpHeaders headers = request.headers().copy();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         stripHopByHop(headers);
         // Answered by the front already; the body follows without waiting.
         headers.remove(HttpHeaderNames.EXPECT);
-        if (chunked) {
+        // The framing sent is the one the front decoded, whatever the headers said besides.
+        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+        long length = HttpUtil.getContentLength(request, -1L);
+        if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (length >= 0) {
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
         }
         if (upgrade != null) {
             // Hop-by-hop, yet the one request where the upstream must see them.
@@ -219,6 +236,10 @@ final class ProxyCall implements Call {
             return;
         }
         boolean last = piece instanceof LastHttpContent;
+        if (heldHead != null) {
+            upstream.write(heldHead, upstream.voidPromise());
+            heldHead = null;
+        }
         upstream.writeAndFlush(piece).addListener(future -> {
             if (!future.isSuccess()) {
                 upstreamFailed(future.cause());
@@ -261,9 +282,19 @@ final class ProxyCall implements Call {
                     return;
                 }
                 if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                    return; // 100 Continue and the like concern the hop, not the client
+                    // 100 Continue and the like concern the hop, not the client; exec_timeout
+                    // still runs, and an upstream that only ever says "wait" is broken.
+                    if (++interims > MAX_INTERIM_RESPONSES) {
+                        upstreamFailed(new IllegalStateException("more than " + MAX_INTERIM_RESPONSES
+                                + " interim (1xx) responses"));
+                    }
+                    inInterim = !(msg instanceof LastHttpContent);
+                    return;
                 }
                 respond(response);
+            } else if (inInterim) {
+                inInterim = !(msg instanceof LastHttpContent); // the interim response's (empty) end
+                return;
             }
             if (msg instanceof HttpContent content) {
                 if (content.decoderResult().isFailure()) {
