@@ -40,12 +40,13 @@ final class TextFormat implements LineFormat {
             }
             s.append(line.message());
         } else if (line.method() != null) {
-            s.append(line.method()).append(' ').append(line.message())
-                    .append(" - ").append(line.status())
+            s.append(line.method()).append(' ');
+            escaped(s, line.message());
+            s.append(" - ").append(line.status())
                     .append(" - ContentLength: ").append(line.bytes()).append("B (")
                     .append(Log.seconds(line.nanos(), 4)).append("s)");
             if (callIdInAccess && line.callId() != null) {
-                s.append(" call_id=").append(line.callId());
+                escaped(s.append(" call_id="), line.callId());
             }
         } else {
             switch (line.level()) {
@@ -53,11 +54,27 @@ final class TextFormat implements LineFormat {
                 case WARN -> s.append("warning: ");
                 case ERROR -> s.append("error: ");
             }
-            s.append(line.message());
+            escaped(s, line.message());
         }
         s.append('\n');
         byte[] bytes = s.toString().getBytes(UTF_8);
         out.write(bytes, 0, bytes.length);
+    }
+
+    /**
+     * Appends the watchdog's own text, which may quote a client's request, with control
+     * characters as {@code \xNN}: a request cannot move the terminal's cursor or forge a line.
+     * Relayed function output is the function's own and is written as it came.
+     */
+    private static void escaped(StringBuilder s, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+                s.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+            } else {
+                s.append(c);
+            }
+        }
     }
 
     /** Lines within a second share one formatted time. */

@@ -280,17 +280,16 @@ public final class StaticMode implements Mode {
     }
 
     /**
-     * {@code text} with every character outside visible ASCII percent-encoded: the request line
-     * may carry control bytes and raw Latin-1, which a header value must not.
+     * {@code text} with every byte of its UTF-8 form outside visible ASCII percent-encoded: the
+     * request target may carry UTF-8 (the front decodes it), which a header value must not.
      */
     private static String visibleAscii(String text) {
         StringBuilder encoded = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c > ' ' && c < 0x7f) {
-                encoded.append(c);
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            if (b > ' ' && b < 0x7f) {
+                encoded.append((char) b);
             } else {
-                encoded.append('%').append(HEX.toHexDigits((byte) c));
+                encoded.append('%').append(HEX.toHexDigits(b));
             }
         }
         return encoded.toString();

@@ -134,11 +134,12 @@ class StaticModeTest {
     @Test
     void redirectsWithEveryByteOutsideVisibleAsciiPercentEncoded() throws IOException {
         try (RawConnection c = w.connect()) {
-            RawConnection.Response response = c.send("GET /docs?a=\u0001\u007f\u00e9\"b HTTP/1.1\r\nHost: x\r\n\r\n")
+            // U+00E9 and U+2603 as UTF-8 on the wire, one char per byte here
+            RawConnection.Response response = c.send("GET /docs?a=\u00c3\u00a9\u00e2\u0098\u0083\"b HTTP/1.1\r\nHost: x\r\n\r\n")
                     .readResponse();
 
             assertThat(response.status()).isEqualTo(301);
-            assertThat(response.header("location")).isEqualTo("/docs/?a=%01%7F%E9\"b");
+            assertThat(response.header("location")).isEqualTo("/docs/?a=%C3%A9%E2%98%83\"b");
         }
     }
 
@@ -286,8 +287,16 @@ class StaticModeTest {
                 "/%c0%ae%c0%ae/secret.txt", "/..%c0%afsecret.txt", "/%e0%80%ae%e0%80%ae/secret.txt",
                 "/..%ef%bc%8fsecret.txt", "/%u002e%u002e/secret.txt", "/secret.txt%00.html", "/index.html%00",
                 "/%00", "/.%00./secret.txt", "/out", "/outdir/secret.txt", "/outdir/", "/outdir",
-                "/" + secret, "/" + secret.substring(1), "http://x/../secret.txt", "*", "/..;/secret.txt",
+                "/" + secret, "/" + secret.substring(1), "http://x/../secret.txt", "/..;/secret.txt",
                 "/%2e%2e", "/..", "/.", "/%", "/%2", "/%zz");
+    }
+
+    @Test
+    void answers400ToATargetThatIsNotAPath() throws IOException {
+        RawConnection.Response response = get("*");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text()).doesNotContain("SECRET");
     }
 
     @ParameterizedTest
