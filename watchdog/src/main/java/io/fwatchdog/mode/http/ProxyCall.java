@@ -217,6 +217,10 @@ final class ProxyCall implements Call {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             headers.set(HttpHeaderNames.UPGRADE, upgrade);
         }
+        if (!headers.contains(HttpHeaderNames.HOST)) {
+            // An HTTP/1.0 client may omit it; the HTTP/1.1 request made of it may not (RFC 9112 §3.2).
+            headers.set(HttpHeaderNames.HOST, mode.upstream.host());
+        }
         addForwarded(headers, exchange.remoteAddress());
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), mode.upstream.target(request.uri()), headers);
     }

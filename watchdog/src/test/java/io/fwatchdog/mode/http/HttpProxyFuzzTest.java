@@ -12,6 +12,7 @@ import io.fwatchdog.testing.RecordingUpstream;
 import io.fwatchdog.testing.WatchdogFixture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,8 +25,9 @@ import org.junit.jupiter.api.BeforeAll;
  * Fuzzes the header set of requests proxied in http mode, {@code Connection} naming any header
  * included, against an upstream that parses the raw bytes it receives strictly. Oracle: the
  * upstream sees exactly one request per client request, and only requests the clients sent,
- * each framed unambiguously; a request the upstream answered reached it with the body the
- * client framed.
+ * each framed unambiguously and with one Host and one {@code X-Call-Id}; a request the upstream
+ * answered reached it with the body the client framed, and the answer reached the client framed
+ * once, whatever Connection header the upstream answered with.
  *
  * <p>Each input is one request to {@code /fuzz/N} with a body that is itself a complete request
  * to {@code /SMUGGLED}: if the framing is lost anywhere, the upstream parses that body as a second
@@ -36,10 +38,14 @@ class HttpProxyFuzzTest {
     private static final long HANG_LIMIT_MILLIS = 20_000;
     private static final Pattern EXPECTED_TARGET = Pattern.compile("/(fuzz|fence)/[0-9]+");
     private static final String SMUGGLED = "GET /SMUGGLED HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    /** Request headers that make the upstream answer with this Connection header, or chunked. */
+    private static final String REPLY_CONNECTION = "X-Reply-Connection";
+    private static final String REPLY_CHUNKED = "X-Reply-Chunked";
     private static final String[] METHODS = {"GET", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "PATCH", "TRACE"};
     private static final String[] NAMES = {"Content-Length", "content-length", "Transfer-Encoding", "Connection",
         "Host", "X-Call-Id", "Upgrade", "Expect", "TE", "Trailer", "Keep-Alive", "Proxy-Connection", "X-Forwarded-For",
-        "X-Forwarded-Host", "X-Forwarded-Proto", "Content-Type", "X-Timeout", "Cookie", "Accept-Encoding"};
+        "X-Forwarded-Host", "X-Forwarded-Proto", "Content-Type", "X-Timeout", "Cookie", "Accept-Encoding",
+        REPLY_CONNECTION, REPLY_CHUNKED};
     private static final String[] VALUES = {"close", "keep-alive", "chunked", "upgrade", "websocket", "100-continue",
         "0", "1", "identity", "trailers", "h2c", "x"};
 
@@ -49,7 +55,7 @@ class HttpProxyFuzzTest {
 
     @BeforeAll
     static void start() throws Exception {
-        upstream = RecordingUpstream.start(RecordingUpstream.OK);
+        upstream = RecordingUpstream.start(HttpProxyFuzzTest::reply);
         watchdog = WatchdogFixture.start(Map.of(
                 "mode", "http",
                 "upstream_url", upstream.url(),
@@ -122,10 +128,66 @@ class HttpProxyFuzzTest {
         String sent = RawConnection.printable(request.toByteArray());
         assertThat(fence).as("the fence after %s", sent).contains("X-Upstream-Target: /fence/" + input);
         assertUpstreamSawOnlyWhatClientsSent();
-        if (received.contains("X-Upstream-Target: " + target + "\r\n") && !framingHeaders) {
+        int answer = received.indexOf("X-Upstream-Target: " + target + "\r\n");
+        if (answer >= 0) {
             RecordingUpstream.Request seen = upstream.request(target).orElseThrow();
-            assertThat(seen.bodyText()).as("the body of %s", sent).isEqualTo(framing == Framing.NONE ? "" : SMUGGLED);
+            if (!framingHeaders) {
+                assertThat(seen.bodyText()).as("the body of %s", sent).isEqualTo(framing == Framing.NONE ? "" : SMUGGLED);
+            }
+            assertFramedOnce(received, answer, seen.method().equals("HEAD"), sent);
         }
+    }
+
+    /**
+     * The upstream's answer reached the client as one response framed by exactly one of
+     * Content-Length and chunked, carrying exactly its body, with nothing after it.
+     */
+    private static void assertFramedOnce(String received, int at, boolean head, String sent) {
+        int start = received.lastIndexOf("HTTP/1.1 ", at);
+        int end = received.indexOf("\r\n\r\n", at) + 4;
+        String headers = received.substring(start, end).toLowerCase(Locale.ROOT);
+        String rest = received.substring(end);
+        boolean length = headers.contains("\r\ncontent-length: 5\r\n");
+        boolean chunked = headers.contains("\r\ntransfer-encoding: chunked\r\n");
+        assertThat(length ^ chunked).as("one framing in %s answering %s", headers, sent).isTrue();
+        String body = head ? rest : length ? rest : dechunk(rest);
+        assertThat(body).as("the body after %s answering %s", headers, sent).isEqualTo(head ? "" : "hello");
+    }
+
+    /** The body of a chunked message that must end where {@code text} ends; null if it does not. */
+    private static String dechunk(String text) {
+        StringBuilder body = new StringBuilder();
+        int at = 0;
+        while (true) {
+            int line = text.indexOf("\r\n", at);
+            if (line < 0) {
+                return null;
+            }
+            int size = Integer.parseInt(text.substring(at, line), 16);
+            at = line + 2;
+            if (size == 0) {
+                return text.startsWith("\r\n", at) && at + 2 == text.length() ? body.toString() : null;
+            }
+            body.append(text, at, at + size);
+            at += size + 2;
+        }
+    }
+
+    /**
+     * The upstream's answer: 200 with a body of {@code hello} (none to HEAD), framed by
+     * Content-Length or chunked and carrying the Connection header the request asked for.
+     */
+    private static void reply(RecordingUpstream.Request request, OutputStream out) throws IOException {
+        StringBuilder reply = new StringBuilder("HTTP/1.1 200 OK\r\nX-Upstream-Target: ").append(request.target())
+                .append("\r\n");
+        request.header(REPLY_CONNECTION).forEach(value -> reply.append("Connection: ").append(value).append("\r\n"));
+        boolean body = !request.method().equals("HEAD");
+        if (request.header(REPLY_CHUNKED).isEmpty()) {
+            reply.append("Content-Length: 5\r\n\r\n").append(body ? "hello" : "");
+        } else {
+            reply.append("Transfer-Encoding: chunked\r\n\r\n").append(body ? "5\r\nhello\r\n0\r\n\r\n" : "");
+        }
+        out.write(reply.toString().getBytes(ISO_8859_1));
     }
 
     /** Every request the upstream parsed was one a client sent, once, and unambiguously framed. */
@@ -135,6 +197,8 @@ class HttpProxyFuzzTest {
         List<RecordingUpstream.Request> requests = upstream.requests();
         for (RecordingUpstream.Request request : requests) {
             assertThat(request.target()).as("a request target the upstream saw").matches(EXPECTED_TARGET);
+            assertThat(request.header("host")).as("Host of %s", request.target()).hasSize(1);
+            assertThat(request.header("x-call-id")).as("X-Call-Id of %s", request.target()).hasSize(1);
             assertThat(times.merge(request.target(), 1, Integer::sum)).as("times %s arrived", request.target())
                     .isEqualTo(1);
         }
