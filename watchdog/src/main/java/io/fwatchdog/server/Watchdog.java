@@ -12,6 +12,7 @@ import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -50,9 +51,11 @@ public final class Watchdog {
     private final Metrics metrics;
     private final Front front;
     private final EventLoopGroup group;
+    private final Class<? extends ServerChannel> channelType;
     private final Channel listener;
-    /** Empty with {@code metrics_port=0}. */
+    /** Both empty with {@code metrics_port=0}. */
     private final Optional<MetricsServer> metricsServer;
+    private final Optional<Channel> metricsListener;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
@@ -85,40 +88,55 @@ public final class Watchdog {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(io);
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.metricsServer = metricsPort < 0 ? Optional.empty()
+                : Optional.of(MetricsServer.create(metrics, config.readTimeout()));
         Channel bound = null;
         try {
-            bound = new ServerBootstrap()
+            bound = listen(config.port(), new FrontInitializer(front), "port", "choose another port");
+            this.metricsListener = metricsServer.isEmpty() ? Optional.empty()
+                    : Optional.of(listen(metricsPort, metricsServer.get().initializer(), "metrics_port",
+                            "choose another port, or 0 to disable metrics"));
+        } catch (RuntimeException | InterruptedException e) {
+            // The function processes the mode already started are ended rather than orphaned.
+            if (bound != null) {
+                bound.close();
+            }
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            metricsServer.ifPresent(MetricsServer::close);
+            mode.close();
+            launcher.close();
+            throw e;
+        }
+        this.listener = bound;
+    }
+
+    /**
+     * Binds {@code port} on every interface, serving each connection with {@code children}.
+     *
+     * @throws UncheckedIOException naming {@code setting} and saying what to do ({@code hint})
+     *                              when the port cannot be bound
+     */
+    private Channel listen(int port, ChannelHandler children, String setting, String hint) throws InterruptedException {
+        try {
+            return new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontInitializer(front))
-                    .bind(config.port())
+                    .childHandler(children)
+                    .bind(port)
                     .sync()
                     .channel();
-            this.metricsServer = metricsPort < 0 ? Optional.empty()
-                    : Optional.of(MetricsServer.start(metrics, metricsPort));
         } catch (Exception e) {
-            // Netty's sync() rethrows the bind's own IOException undeclared: catch it too, so the
-            // function processes the mode already started are ended rather than orphaned.
-            if (bound != null) {
-                bound.close();
-            }
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            mode.close();
-            launcher.close();
+            // sync() rethrows the bind's own IOException undeclared.
             if (e instanceof IOException bindFailure) {
-                throw new UncheckedIOException("cannot listen on port " + config.port() + " (" + bindFailure.getMessage()
-                        + "); choose another port", bindFailure);
+                throw new UncheckedIOException("cannot listen on " + setting + " " + port + " ("
+                        + bindFailure.getMessage() + "); " + hint, bindFailure);
             }
-            if (e instanceof InterruptedException interrupted) {
-                throw interrupted;
-            }
-            throw e instanceof RuntimeException unchecked ? unchecked : new IllegalStateException(e.getMessage(), e);
+            throw e;
         }
-        this.listener = bound;
     }
 
     private static Mode createMode(Config config, ProcessLauncher launcher, Metrics metrics, FunctionEvents events) {
@@ -205,7 +223,7 @@ public final class Watchdog {
 
     /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
     public int metricsPort() {
-        return metricsServer.map(MetricsServer::port).orElse(0);
+        return metricsListener.map(channel -> ((InetSocketAddress) channel.localAddress()).getPort()).orElse(0);
     }
 
     /** Requests admitted to the function and not yet finished. */
