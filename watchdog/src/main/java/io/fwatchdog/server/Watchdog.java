@@ -123,6 +123,7 @@ public final class Watchdog {
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(new AcceptBackoff(setting))
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(children)
