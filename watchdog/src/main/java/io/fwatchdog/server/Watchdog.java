@@ -23,6 +23,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -61,7 +62,12 @@ public final class Watchdog {
     private volatile Thread shutdownThread;
     private volatile int exitStatus;
     private final AtomicBoolean stopped = new AtomicBoolean();
-    /** The function ended the watchdog (restart_policy): no healthcheck_interval wait, its exit status. */
+    /** A listener or an event loop died: the watchdog is ending with status 1. */
+    private final AtomicBoolean failed = new AtomicBoolean();
+    /**
+     * The function ended the watchdog (restart_policy), or a listener died: no
+     * healthcheck_interval wait, and exitStatus is the status to exit with.
+     */
     private volatile boolean ended;
 
     /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
@@ -109,6 +115,35 @@ public final class Watchdog {
             throw e;
         }
         this.listener = bound;
+        superviseListenersAndEventLoops();
+    }
+
+    /**
+     * A listener that closes, or an event loop that ends, while the watchdog is not stopping
+     * does not come back: from then on the watchdog would look alive and answer nothing. So
+     * health fails at once (the orchestrator stops routing here) and the watchdog ends with
+     * status 1 (the orchestrator restarts it).
+     */
+    private void superviseListenersAndEventLoops() {
+        String main = "the listener on port " + port();
+        listener.closeFuture().addListener(closed -> died(main + " closed"));
+        metricsListener.ifPresent(channel -> {
+            String metrics = "the listener on metrics_port " + metricsPort();
+            channel.closeFuture().addListener(closed -> died(metrics + " closed"));
+        });
+        for (EventExecutor loop : group) {
+            loop.terminationFuture().addListener(future -> died("an event loop ended"));
+        }
+    }
+
+    private void died(String what) {
+        if (stopped.get() || health.draining() || !failed.compareAndSet(false, true)) {
+            return;
+        }
+        Log.error(what + " while the watchdog was serving; failing health and exiting with status 1 so that it"
+                + " is restarted");
+        health.markDraining();
+        end(1);
     }
 
     /**
@@ -227,6 +262,16 @@ public final class Watchdog {
         return metricsListener.map(channel -> ((InetSocketAddress) channel.localAddress()).getPort()).orElse(0);
     }
 
+    /** The main listener, which tests close to play one that dies. */
+    Channel listener() {
+        return listener;
+    }
+
+    /** The event loops, one of which tests end to play one that dies. */
+    EventLoopGroup eventLoops() {
+        return group;
+    }
+
     /** Requests admitted to the function and not yet finished. */
     public int inflight() {
         return front.admission.inflight();
@@ -261,8 +306,8 @@ public final class Watchdog {
     }
 
     /**
-     * The function is gone for good (an http upstream under {@code restart_policy}): drain
-     * without the {@code healthcheck_interval} wait and exit with {@code status}.
+     * The function is gone for good (an http upstream under {@code restart_policy}), or a
+     * listener died: drain without the {@code healthcheck_interval} wait and exit with {@code status}.
      */
     void end(int status) {
         exitStatus = status;
@@ -295,7 +340,8 @@ public final class Watchdog {
             if (!interval.isZero()) {
                 Thread.sleep(interval);
             }
-            listener.close().sync();
+            // await, not sync: a listener whose event loop died fails to close, and the drain goes on.
+            listener.close().await();
             front.startClosing();
             Log.info("shutdown: listener closed; draining " + front.inflight() + " in-flight requests (write_timeout "
                     + Responses.duration(config.writeTimeout()) + ")");
