@@ -73,7 +73,7 @@ final class MetricsHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         } finally {
-            // The head is only read, never retained: the scrape thread gets the header values, not buffers.
+            // Bodies are dropped here; a head holds no buffer, so the scrape thread may still read it.
             ReferenceCountUtil.release(msg);
         }
         read(); // a request body, which metrics have no use for, is read and dropped
