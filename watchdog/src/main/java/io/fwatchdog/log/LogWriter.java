@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -45,7 +46,7 @@ final class LogWriter {
     /** @param maxPending the buffer's bound, in {@link Line#weight()} units (about characters) */
     LogWriter(PrintStream out, long maxPending, LineFormat format) {
         this.out = requireNonNull(out, "out");
-        this.format = requireNonNull(format, "format");
+        this.format = warmedUp(requireNonNull(format, "format"));
         this.maxPending = maxPending;
         Thread.ofPlatform().daemon().name("fwatchdog-log").start(this::run);
     }
@@ -70,7 +71,22 @@ final class LogWriter {
     }
 
     void format(LineFormat format) {
-        this.format = requireNonNull(format, "format");
+        this.format = warmedUp(requireNonNull(format, "format"));
+    }
+
+    /**
+     * {@code format}, after formatting a line with it once: what it needs (classes, time
+     * formatting data) is loaded now. Loading it first when the process has run out of file
+     * descriptors would fail, and that is when the log matters most. Runs before the writer
+     * thread can see {@code format}.
+     */
+    private static LineFormat warmedUp(LineFormat format) {
+        try {
+            format.write(Line.watchdog(Line.Level.INFO, "warm-up"), new ByteArrayOutputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // cannot happen: a ByteArrayOutputStream does not fail
+        }
+        return format;
     }
 
     void output(PrintStream out) {
@@ -130,8 +146,9 @@ final class LogWriter {
         int mark = batch.size();
         try {
             format.write(line, batch);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             // A value the format cannot encode must not lose the line: write what can be written.
+            // A class that cannot be loaded (no descriptor left to read it) must not end this thread.
             batch.truncate(mark);
             try {
                 new TextFormat(false).write(Line.watchdog(line.level(), "unformattable log line (" + e + "): "

@@ -7,6 +7,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,7 +62,13 @@ final class Front {
     /** The listener is closed: connections finish what they serve and new requests get 503. */
     void startClosing() {
         closing = true;
-        connections.forEach(channel -> channel.pipeline().fireUserEventTriggered(FrontHandler.DRAIN));
+        connections.forEach(channel -> {
+            try {
+                channel.pipeline().fireUserEventTriggered(FrontHandler.DRAIN);
+            } catch (RejectedExecutionException loopEnded) {
+                // The connection's event loop died: nothing on it can be drained.
+            }
+        });
     }
 
     boolean closing() {

@@ -12,6 +12,7 @@ import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -22,6 +23,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -50,15 +52,22 @@ public final class Watchdog {
     private final Metrics metrics;
     private final Front front;
     private final EventLoopGroup group;
+    private final Class<? extends ServerChannel> channelType;
     private final Channel listener;
-    /** Empty with {@code metrics_port=0}. */
+    /** Both empty with {@code metrics_port=0}. */
     private final Optional<MetricsServer> metricsServer;
+    private final Optional<Channel> metricsListener;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
     private volatile Thread shutdownThread;
     private volatile int exitStatus;
     private final AtomicBoolean stopped = new AtomicBoolean();
-    /** The function ended the watchdog (restart_policy): no healthcheck_interval wait, its exit status. */
+    /** A listener or an event loop died: the watchdog is ending with status 1. */
+    private final AtomicBoolean failed = new AtomicBoolean();
+    /**
+     * The function ended the watchdog (restart_policy), or a listener died: no
+     * healthcheck_interval wait, and exitStatus is the status to exit with.
+     */
     private volatile boolean ended;
 
     /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
@@ -85,40 +94,85 @@ public final class Watchdog {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(io);
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.metricsServer = metricsPort < 0 ? Optional.empty()
+                : Optional.of(MetricsServer.create(metrics, config.readTimeout()));
         Channel bound = null;
         try {
-            bound = new ServerBootstrap()
-                    .group(group)
-                    .channel(channelType)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontInitializer(front))
-                    .bind(config.port())
-                    .sync()
-                    .channel();
-            this.metricsServer = metricsPort < 0 ? Optional.empty()
-                    : Optional.of(MetricsServer.start(metrics, metricsPort));
-        } catch (Exception e) {
-            // Netty's sync() rethrows the bind's own IOException undeclared: catch it too, so the
-            // function processes the mode already started are ended rather than orphaned.
+            bound = listen(config.port(), new FrontInitializer(front), "port", "choose another port");
+            this.metricsListener = metricsServer.isEmpty() ? Optional.empty()
+                    : Optional.of(listen(metricsPort, metricsServer.get().initializer(), "metrics_port",
+                            "choose another port, or 0 to disable metrics"));
+        } catch (RuntimeException | InterruptedException e) {
+            // The function processes the mode already started are ended rather than orphaned.
             if (bound != null) {
                 bound.close();
             }
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            metricsServer.ifPresent(MetricsServer::close);
             mode.close();
             launcher.close();
-            if (e instanceof IOException bindFailure) {
-                throw new UncheckedIOException("cannot listen on port " + config.port() + " (" + bindFailure.getMessage()
-                        + "); choose another port", bindFailure);
-            }
-            if (e instanceof InterruptedException interrupted) {
-                throw interrupted;
-            }
-            throw e instanceof RuntimeException unchecked ? unchecked : new IllegalStateException(e.getMessage(), e);
+            throw e;
         }
         this.listener = bound;
+        superviseListenersAndEventLoops();
+    }
+
+    /**
+     * A listener that closes, or an event loop that ends, while the watchdog is not stopping
+     * does not come back: from then on the watchdog would look alive and answer nothing. So
+     * health fails at once (the orchestrator stops routing here) and the watchdog ends with
+     * status 1 (the orchestrator restarts it).
+     */
+    private void superviseListenersAndEventLoops() {
+        String main = "the listener on port " + port();
+        listener.closeFuture().addListener(closed -> died(main + " closed"));
+        metricsListener.ifPresent(channel -> {
+            String metrics = "the listener on metrics_port " + metricsPort();
+            channel.closeFuture().addListener(closed -> died(metrics + " closed"));
+        });
+        for (EventExecutor loop : group) {
+            loop.terminationFuture().addListener(future -> died("an event loop ended"));
+        }
+    }
+
+    private void died(String what) {
+        if (stopped.get() || health.draining() || !failed.compareAndSet(false, true)) {
+            return;
+        }
+        Log.error(what + " while the watchdog was serving; failing health and exiting with status 1 so that it"
+                + " is restarted");
+        health.markDraining();
+        end(1);
+    }
+
+    /**
+     * Binds {@code port} on every interface, serving each connection with {@code children}.
+     *
+     * @throws UncheckedIOException naming {@code setting} and saying what to do ({@code hint})
+     *                              when the port cannot be bound
+     */
+    private Channel listen(int port, ChannelHandler children, String setting, String hint) throws InterruptedException {
+        try {
+            return new ServerBootstrap()
+                    .group(group)
+                    .channel(channelType)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(new AcceptBackoff(setting))
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(children)
+                    .bind(port)
+                    .sync()
+                    .channel();
+        } catch (Exception e) {
+            // sync() rethrows the bind's own IOException undeclared.
+            if (e instanceof IOException bindFailure) {
+                throw new UncheckedIOException("cannot listen on " + setting + " " + port + " ("
+                        + bindFailure.getMessage() + "); " + hint, bindFailure);
+            }
+            throw e;
+        }
     }
 
     private static Mode createMode(Config config, ProcessLauncher launcher, Metrics metrics, FunctionEvents events) {
@@ -205,7 +259,17 @@ public final class Watchdog {
 
     /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
     public int metricsPort() {
-        return metricsServer.map(MetricsServer::port).orElse(0);
+        return metricsListener.map(channel -> ((InetSocketAddress) channel.localAddress()).getPort()).orElse(0);
+    }
+
+    /** The main listener, which tests close to play one that dies. */
+    Channel listener() {
+        return listener;
+    }
+
+    /** The event loops, one of which tests end to play one that dies. */
+    EventLoopGroup eventLoops() {
+        return group;
     }
 
     /** Requests admitted to the function and not yet finished. */
@@ -242,8 +306,8 @@ public final class Watchdog {
     }
 
     /**
-     * The function is gone for good (an http upstream under {@code restart_policy}): drain
-     * without the {@code healthcheck_interval} wait and exit with {@code status}.
+     * The function is gone for good (an http upstream under {@code restart_policy}), or a
+     * listener died: drain without the {@code healthcheck_interval} wait and exit with {@code status}.
      */
     void end(int status) {
         exitStatus = status;
@@ -276,7 +340,8 @@ public final class Watchdog {
             if (!interval.isZero()) {
                 Thread.sleep(interval);
             }
-            listener.close().sync();
+            // await, not sync: a listener whose event loop died fails to close, and the drain goes on.
+            listener.close().await();
             front.startClosing();
             Log.info("shutdown: listener closed; draining " + front.inflight() + " in-flight requests (write_timeout "
                     + Responses.duration(config.writeTimeout()) + ")");

@@ -8,15 +8,14 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.RawConnection;
 import io.fwatchdog.testing.WatchdogFixture;
+import io.fwatchdog.testing.WatchdogProcess;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
@@ -96,27 +95,12 @@ class ShutdownTest {
 
     @Test
     void sigtermDrainsAndExitsZeroAsARealProcess() throws Exception {
-        Path tmp = Files.createTempDirectory("fwatchdog-sigterm");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        ProcessBuilder builder = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.fwatchdog.Main", "--port", "0", "--", "cat"))
-                .redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("out.log").toFile());
-        builder.environment().put("TMPDIR", tmp.toString());
-        builder.environment().put("metrics_port", "0");
-        builder.environment().put("healthcheck_interval", "0");
-        Process process = builder.start();
-        try {
-            Processes.await(Duration.ofSeconds(30), () -> Files.exists(tmp.resolve(".lock")));
+        try (var w = WatchdogProcess.start(List.of(), Map.of(), "--port", "0", "--", "cat")) {
+            w.awaitHealthy();
 
-            process.destroy(); // SIGTERM
-
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).isZero();
-            assertThat(tmp.resolve(".lock")).doesNotExist();
-            assertThat(Files.readString(tmp.resolve("out.log"), StandardCharsets.UTF_8)).contains("shutdown complete");
-        } finally {
-            process.destroyForcibly();
+            assertThat(w.stop(Duration.ofSeconds(30))).isZero();
+            assertThat(w.tmp.resolve(".lock")).doesNotExist();
+            assertThat(w.output()).contains("shutdown complete");
         }
     }
 

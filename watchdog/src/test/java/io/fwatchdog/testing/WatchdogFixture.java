@@ -119,6 +119,11 @@ public final class WatchdogFixture implements AutoCloseable {
         return new RawConnection(port());
     }
 
+    /** A raw connection to the metrics listener. */
+    public RawConnection connectMetrics() throws IOException {
+        return new RawConnection(watchdog.metricsPort());
+    }
+
     @Override
     public void close() throws IOException {
         if (!closed) {
