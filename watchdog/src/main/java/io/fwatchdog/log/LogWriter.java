@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -109,6 +110,10 @@ final class LogWriter {
     }
 
     private void run() {
+        // The JDK's own logging (which Netty falls back to for its rare warnings) reads the
+        // time-zone database the first time it formats a time; read it now, off the start-up
+        // path, rather than first when descriptors have run out and the file cannot be opened.
+        ZoneId.systemDefault().getRules();
         List<Object> items = new ArrayList<>();
         List<CountDownLatch> flushes = new ArrayList<>();
         Batch batch = new Batch();
