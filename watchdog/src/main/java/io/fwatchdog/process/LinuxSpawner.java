@@ -395,6 +395,12 @@ final class LinuxSpawner implements Spawner {
     }
 
     @Override
+    public ArgumentRoom argumentRoom(Path executable, List<String> argv, Map<String, String> environment) {
+        return ArgumentRoom.linux(LibC.sysconf(LibC.SC_ARG_MAX), LibC.sysconf(LibC.SC_PAGESIZE), ADDRESS.byteSize(),
+                executable, argv, environment);
+    }
+
+    @Override
     public int liveProcesses() {
         return live.size();
     }
