@@ -70,7 +70,11 @@ public final class ProcessLauncher implements AutoCloseable {
         return spawner.liveProcesses();
     }
 
-    /** Stops helper threads; call after the processes have been ended. */
+    /**
+     * Ends what is left of the functions' descendants (those that escaped their process group),
+     * SIGTERM then SIGKILL after a grace, and stops helper threads; call after the function
+     * processes have been ended. Blocks until the leftovers are gone, a few seconds at most.
+     */
     @Override
     public void close() {
         spawner.close();
