@@ -436,40 +436,57 @@ final class LinuxSpawner implements Spawner {
 
     /**
      * Ends this launcher's share of the JVM's descendants that still run once the functions have
-     * been ended: processes that left their function's group, and whatever they started.
-     * SIGTERM, SIGKILL after {@link #LEFTOVER_GRACE}, and their exits collected, as orphans come
-     * back to the JVM. A process forked meanwhile is found by the next look and signalled too.
+     * been ended: processes that left their function's group, whatever they started, and
+     * functions still on their way out. SIGTERM, SIGKILL after {@link #LEFTOVER_GRACE}, and their
+     * exits collected, as orphans come back to the JVM. A process forked meanwhile is found by the
+     * next look and signalled too. An interrupt (a second shutdown signal) skips the grace.
      */
     private void endLeftovers() {
-        List<Long> left = leftovers();
+        Set<Long> ours = new HashSet<>();
+        List<Long> left = leftovers(ours);
         if (left.isEmpty()) {
             return;
         }
-        Log.info("shutdown: ending " + left.size() + " processes left behind by functions (pids " + left + ")");
+        Log.info("shutdown: ending " + left.size() + " leftover function processes (pids " + left + ")");
+        boolean hurry = Thread.interrupted();
         Set<Long> signalled = new HashSet<>();
         Set<Long> killed = new HashSet<>();
         long killAt = System.nanoTime() + LEFTOVER_GRACE.toNanos();
-        long giveUpAt = killAt + KILL_WAIT.toNanos();
-        while (true) {
-            boolean kill = System.nanoTime() - killAt >= 0;
-            for (long pid : left) {
-                // Seen alive a moment ago: for the pid to name another process by now, the kernel
-                // would have had to hand out every other pid in between.
-                if (kill ? killed.add(pid) : signalled.add(pid)) {
-                    LibC.kill((int) pid, kill ? LibC.SIGKILL : LibC.SIGTERM);
+        boolean killing = false;
+        long giveUpAt = 0;
+        try {
+            while (true) {
+                if (!killing && (hurry || System.nanoTime() - killAt >= 0)) {
+                    killing = true;
+                    giveUpAt = System.nanoTime() + KILL_WAIT.toNanos();
+                }
+                for (long pid : left) {
+                    // Seen alive a moment ago: for the pid to name another process by now, the
+                    // kernel would have had to hand out every other pid in between.
+                    if (killing ? killed.add(pid) : signalled.add(pid)) {
+                        LibC.kill((int) pid, killing ? LibC.SIGKILL : LibC.SIGTERM);
+                    }
+                }
+                signalled.addAll(killed);
+                signalled.removeIf(LinuxSpawner::collect);
+                left = leftovers(ours);
+                if (left.isEmpty() && signalled.isEmpty()) {
+                    return;
+                }
+                if (killing && System.nanoTime() - giveUpAt >= 0) {
+                    Log.warn("shutdown: leftover function processes still run after SIGKILL: " + left);
+                    return;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    hurry = true;
                 }
             }
-            signalled.addAll(killed);
-            signalled.removeIf(LinuxSpawner::collect);
-            left = leftovers();
-            if (left.isEmpty() && signalled.isEmpty()) {
-                return;
+        } finally {
+            if (hurry) {
+                Thread.currentThread().interrupt();
             }
-            if (System.nanoTime() - giveUpAt >= 0) {
-                Log.warn("shutdown: processes left behind by functions still run after SIGKILL: " + left);
-                return;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
     }
 
@@ -490,23 +507,29 @@ final class LinuxSpawner implements Spawner {
     /**
      * This launcher's share of the JVM's living descendants, judged by the child of the JVM each
      * descends from: not the JDK's (in the JVM's own group), and a function of this launcher, in
-     * a group of it, or an orphan that names no launcher when this one is open alone.
+     * a group of it, or an orphan that names no launcher when this one is open alone. Once judged
+     * so, a process stays in {@code ours}: ending its parent may orphan it, which hides its origin.
      */
-    private List<Long> leftovers() {
+    private List<Long> leftovers(Set<Long> ours) {
         ProcessTable table = ProcessTable.read();
         boolean alone = OPEN.size() == 1 && OPEN.contains(this);
         List<Long> mine = new ArrayList<>();
         table.descendants(ProcessHandle.current().pid()).forEach((pid, top) -> {
-            long group = table.get(top).pgid();
-            if (group == ownGroup) {
-                return;
-            }
-            LinuxSpawner owner = ownerOf(top, group);
-            if (owner == this || (owner == null && alone)) {
+            if (ours.contains(pid) || owns(top, table.get(top).pgid(), alone)) {
+                ours.add(pid);
                 mine.add(pid);
             }
         });
         return mine;
+    }
+
+    /** Whether the subtree of {@code top}, a child of the JVM in process group {@code group}, is this launcher's. */
+    private boolean owns(long top, long group, boolean alone) {
+        if (group == ownGroup) {
+            return false; // started by the JDK's process API
+        }
+        LinuxSpawner owner = ownerOf(top, group);
+        return owner == this || (owner == null && alone);
     }
 
     /** The open launcher that started {@code pid} or process group {@code group}; null if none. */

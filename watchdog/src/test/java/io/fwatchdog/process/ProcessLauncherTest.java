@@ -276,6 +276,25 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void closingSigkillsALeftoverThatIgnoresSigtermAfterTheGrace() throws Exception {
+        Path termed = Files.createTempDirectory("leftover").resolve("termed");
+        long stubborn = -1;
+        try (ProcessLauncher closing = ProcessLauncher.create()) {
+            // read is a builtin: the leftover has no children of its own to leave behind.
+            FunctionProcess function = closing.start(SH, List.of("sh", "-c", "setsid sh -c 'trap \"echo > " + termed
+                    + "\" TERM; echo $$; while :; do read x; done' & wait"), ENV);
+            stubborn = Long.parseLong(readLine(function.stdout()));
+
+            closing.close();
+
+            assertThat(termed).as("SIGTERM came first").exists();
+            assertThat(reaped(stubborn)).isTrue();
+        } finally {
+            ProcessHandle.of(stubborn).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void terminateEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
         FunctionProcess sh = sh("trap '' TERM; echo ready; sleep 100");
         assertThat(readLine(sh.stdout())).isEqualTo("ready");
