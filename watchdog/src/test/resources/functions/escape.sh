@@ -5,6 +5,11 @@
 pidfile=$1
 shift
 setsid sh -c 'echo $$ > "$1"; exec sleep 1000' escape "$pidfile" </dev/null >/dev/null 2>&1 &
+# Until the pid is written the process may still be in the function's group, which is ended as
+# soon as the function exits.
+while [ ! -s "$pidfile" ]; do
+    sleep 0.01
+done
 if [ $# -gt 0 ]; then
     exec "$@"
 fi
