@@ -69,9 +69,11 @@ public final class ArgumentRoom {
             }
             total += bytes + 1 + pointerBytes;
         }
-        if (total > left) {
+        // Nothing added cannot be refused, even when the fixed part alone is too much.
+        long room = Math.max(left, 0);
+        if (total > room) {
             return Optional.of("the " + variables.size() + " variables take " + total + " bytes, over the "
-                    + Math.max(left, 0) + " left for them of the " + space + " bytes of argument space (ARG_MAX)");
+                    + room + " left for them of the " + space + " bytes of argument space (ARG_MAX)");
         }
         return Optional.empty();
     }
