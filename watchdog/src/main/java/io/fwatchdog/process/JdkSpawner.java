@@ -51,6 +51,12 @@ final class JdkSpawner implements Spawner {
         return new JdkProcess(process, exit);
     }
 
+    /** Unknown: the platform's limits are not read here, so a start that exceeds them fails. */
+    @Override
+    public ArgumentRoom argumentRoom(Path executable, List<String> argv, Map<String, String> environment) {
+        return ArgumentRoom.UNKNOWN;
+    }
+
     @Override
     public int liveProcesses() {
         return live.get();

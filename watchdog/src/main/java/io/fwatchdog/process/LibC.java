@@ -44,6 +44,8 @@ final class LibC {
     /** ioctl: bytes waiting in a pipe (either end) or socket. */
     static final long FIONREAD = 0x541B;
     static final int PR_SET_CHILD_SUBREAPER = 36;
+    static final int SC_ARG_MAX = 0;
+    static final int SC_PAGESIZE = 30;
 
     static final short POSIX_SPAWN_SETPGROUP = 0x02;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -126,10 +128,11 @@ final class LibC {
 
     private LibC() {}
 
-    /** Bound on first use, off the start-up path: only the orphan sweep and prefork need it. */
+    /** Bound on first use, off the start-up path: only the orphan sweep, prefork and fork modes need them. */
     private static final class Lazy {
         static final MethodHandle WAITID = bind("waitid",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+        static final MethodHandle SYSCONF = bind("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     }
 
     private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
@@ -316,6 +319,15 @@ final class LibC {
     static int waitid(int idType, int id, MemorySegment info, int options) {
         try {
             return (int) Lazy.WAITID.invokeExact(ERRNO_SLOT.get(), idType, id, info, options);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A system limit; -1 when it is indeterminate. */
+    static long sysconf(int name) {
+        try {
+            return (long) Lazy.SYSCONF.invokeExact(name);
         } catch (Throwable t) {
             throw rethrow(t);
         }

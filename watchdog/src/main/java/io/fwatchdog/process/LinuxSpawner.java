@@ -10,19 +10,21 @@ import io.fwatchdog.log.Log;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -44,9 +46,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>A descendant that left its function's group ({@code setsid}) and outlived its parent is
  * re-parented to the watchdog outside every group it waits on; the same sweep reaps such
  * orphans once they exit, leaving alone children in the JVM's own process group (the JDK's).
+ * Such escaped descendants are ended when the launcher is closed: found by their chain of
+ * parents in {@code /proc}, which leads to the JVM.
  */
 final class LinuxSpawner implements Spawner {
     private static final Duration SWEEP_PERIOD = Duration.ofMillis(200);
+    /** Between SIGTERM and SIGKILL for what functions left behind, as for the functions themselves. */
+    private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(2);
+    /** How long processes sent SIGKILL get to be gone; only one stuck in the kernel takes longer. */
+    private static final Duration KILL_WAIT = Duration.ofSeconds(2);
+    /**
+     * The open launchers of this JVM (tests run several). An orphan that left its function's
+     * group and outlived its parent names no launcher: only a launcher open alone may end it.
+     */
+    private static final Set<LinuxSpawner> OPEN = ConcurrentHashMap.newKeySet();
     /** Capacity asked for the stdin and stdout pipes; the kernel default is 64 KiB. */
     private static final int PIPE_BYTES = 256 * 1024;
 
@@ -85,6 +98,7 @@ final class LinuxSpawner implements Spawner {
         }
         long period = SWEEP_PERIOD.toMillis();
         timer.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        OPEN.add(this);
     }
 
     @Override
@@ -367,10 +381,7 @@ final class LinuxSpawner implements Spawner {
     /** A process's group from {@code /proc/PID/stat} (zombies included); -1 when it is gone. */
     static int processGroup(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // "pid (name) state ppid pgrp ...": the name may hold spaces and parentheses.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
-            return Integer.parseInt(fields[2]);
+            return Integer.parseInt(ProcessTable.stat(pid)[2]);
         } catch (IOException | RuntimeException e) {
             return -1;
         }
@@ -395,17 +406,140 @@ final class LinuxSpawner implements Spawner {
     }
 
     @Override
+    public ArgumentRoom argumentRoom(Path executable, List<String> argv, Map<String, String> environment) {
+        return ArgumentRoom.linux(LibC.sysconf(LibC.SC_ARG_MAX), LibC.sysconf(LibC.SC_PAGESIZE), ADDRESS.byteSize(),
+                executable, argv, environment);
+    }
+
+    @Override
     public int liveProcesses() {
         return live.size();
     }
 
     /**
-     * Stops the timer and lets idle reaper threads end. Reapers still waiting for a process keep
-     * going until it exits (they are daemon threads); callers end their processes first.
+     * Ends what the functions left behind (see {@link #endLeftovers}), then stops the timer and
+     * lets idle reaper threads end. Reapers still waiting for a process keep going until it exits
+     * (they are daemon threads); callers end their processes first.
      */
     @Override
     public void close() {
-        timer.shutdownNow();
-        reapers.shutdown();
+        try {
+            endLeftovers();
+        } catch (RuntimeException e) {
+            Log.error("ending processes left behind by functions failed", e);
+        } finally {
+            OPEN.remove(this);
+            timer.shutdownNow();
+            reapers.shutdown();
+        }
+    }
+
+    /**
+     * Ends this launcher's share of the JVM's descendants that still run once the functions have
+     * been ended: processes that left their function's group, whatever they started, and
+     * functions still on their way out. SIGTERM, SIGKILL after {@link #LEFTOVER_GRACE}, and their
+     * exits collected, as orphans come back to the JVM. A process forked meanwhile is found by the
+     * next look and signalled too. An interrupt (a second shutdown signal) skips the grace.
+     */
+    private void endLeftovers() {
+        Set<Long> ours = new HashSet<>();
+        List<Long> left = leftovers(ours);
+        if (left.isEmpty()) {
+            return;
+        }
+        Log.info("shutdown: ending " + left.size() + " leftover function processes (pids " + left + ")");
+        boolean hurry = Thread.interrupted();
+        Set<Long> signalled = new HashSet<>();
+        Set<Long> killed = new HashSet<>();
+        long killAt = System.nanoTime() + LEFTOVER_GRACE.toNanos();
+        boolean killing = false;
+        long giveUpAt = 0;
+        try {
+            while (true) {
+                if (!killing && (hurry || System.nanoTime() - killAt >= 0)) {
+                    killing = true;
+                    giveUpAt = System.nanoTime() + KILL_WAIT.toNanos();
+                }
+                for (long pid : left) {
+                    // Seen alive a moment ago: for the pid to name another process by now, the
+                    // kernel would have had to hand out every other pid in between.
+                    if (killing ? killed.add(pid) : signalled.add(pid)) {
+                        LibC.kill((int) pid, killing ? LibC.SIGKILL : LibC.SIGTERM);
+                    }
+                }
+                signalled.addAll(killed);
+                signalled.removeIf(LinuxSpawner::collect);
+                left = leftovers(ours);
+                if (left.isEmpty() && signalled.isEmpty()) {
+                    return;
+                }
+                if (killing && System.nanoTime() - giveUpAt >= 0) {
+                    Log.warn("shutdown: leftover function processes still run after SIGKILL: " + left);
+                    return;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    hurry = true;
+                }
+            }
+        } finally {
+            if (hurry) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Collects {@code pid} if it has exited as a child of the JVM (where an ended orphan's exit
+     * comes to); true once it is gone altogether.
+     */
+    private static boolean collect(long pid) {
+        // A function's own exit is for its reaper thread.
+        if (OPEN.stream().noneMatch(spawner -> spawner.live.containsKey((int) pid))) {
+            try (Arena arena = Arena.ofConfined()) {
+                LibC.waitpid((int) pid, arena.allocate(JAVA_INT), LibC.WNOHANG);
+            }
+        }
+        return processGroup(pid) < 0;
+    }
+
+    /**
+     * This launcher's share of the JVM's living descendants, judged by the child of the JVM each
+     * descends from: not the JDK's (in the JVM's own group), and a function of this launcher, in
+     * a group of it, or an orphan that names no launcher when this one is open alone. Once judged
+     * so, a process stays in {@code ours}: ending its parent may orphan it, which hides its origin.
+     */
+    private List<Long> leftovers(Set<Long> ours) {
+        ProcessTable table = ProcessTable.read();
+        boolean alone = OPEN.size() == 1 && OPEN.contains(this);
+        List<Long> mine = new ArrayList<>();
+        table.descendants(ProcessHandle.current().pid()).forEach((pid, top) -> {
+            if (ours.contains(pid) || owns(top, table.get(top).pgid(), alone)) {
+                ours.add(pid);
+                mine.add(pid);
+            }
+        });
+        return mine;
+    }
+
+    /** Whether the subtree of {@code top}, a child of the JVM in process group {@code group}, is this launcher's. */
+    private boolean owns(long top, long group, boolean alone) {
+        if (group == ownGroup) {
+            return false; // started by the JDK's process API
+        }
+        LinuxSpawner owner = ownerOf(top, group);
+        return owner == this || (owner == null && alone);
+    }
+
+    /** The open launcher that started {@code pid} or process group {@code group}; null if none. */
+    private static LinuxSpawner ownerOf(long pid, long group) {
+        for (LinuxSpawner spawner : OPEN) {
+            if (spawner.live.containsKey((int) pid) || spawner.live.containsKey((int) group)
+                    || spawner.lingering.containsKey((int) group)) {
+                return spawner;
+            }
+        }
+        return null;
     }
 }

@@ -56,12 +56,25 @@ public final class ProcessLauncher implements AutoCloseable {
         return spawner.start(executable, argv, environment);
     }
 
+    /**
+     * The room that starting {@code executable} with {@code argv} and {@code environment}
+     * leaves for more environment variables, by the platform's limits; computed once, as those
+     * three stay fixed, and then asked per start.
+     */
+    public ArgumentRoom argumentRoom(Path executable, List<String> argv, Map<String, String> environment) {
+        return spawner.argumentRoom(executable, argv, environment);
+    }
+
     /** Processes started whose exit has not been collected yet. */
     public int liveProcesses() {
         return spawner.liveProcesses();
     }
 
-    /** Stops helper threads; call after the processes have been ended. */
+    /**
+     * Ends what is left of the functions' descendants (those that escaped their process group),
+     * SIGTERM then SIGKILL after a grace, and stops helper threads; call after the function
+     * processes have been ended. Blocks until the leftovers are gone, a few seconds at most.
+     */
     @Override
     public void close() {
         spawner.close();

@@ -11,6 +11,9 @@ interface Spawner extends AutoCloseable {
     FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
             throws IOException;
 
+    /** What room {@code executable argv environment} leave for variables added per start. */
+    ArgumentRoom argumentRoom(Path executable, List<String> argv, Map<String, String> environment);
+
     int liveProcesses();
 
     @Override

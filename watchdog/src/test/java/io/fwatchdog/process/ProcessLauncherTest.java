@@ -251,6 +251,50 @@ class ProcessLauncherTest {
     }
 
     @Test
+    void closingEndsWhatItsFunctionsStartedInOtherSessionsButNothingOfAnotherLauncherOrTheJdk() throws Exception {
+        String escape = "setsid sh -c 'echo $$; exec sleep 1000' & wait";
+        FunctionProcess others = sh(escape);
+        long othersEscapee = Long.parseLong(readLine(others.stdout()));
+        Process jdkChild = new ProcessBuilder("sleep", "1000").start();
+        long escapee = -1;
+        try (ProcessLauncher closing = ProcessLauncher.create()) {
+            FunctionProcess function = closing.start(SH, List.of("sh", "-c", escape), ENV);
+            escapee = Long.parseLong(readLine(function.stdout()));
+
+            closing.close();
+
+            assertThat(reaped(escapee)).as("the escapee").isTrue();
+            assertThat(function.onExit().get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(15));
+            assertThat(reaped(othersEscapee) || reaped(others.pid())).as("another launcher's").isFalse();
+            assertThat(jdkChild.isAlive()).as("the JDK's").isTrue();
+        } finally {
+            jdkChild.destroyForcibly().waitFor();
+            for (long pid : new long[] {othersEscapee, escapee}) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
+    void closingSigkillsALeftoverThatIgnoresSigtermAfterTheGrace() throws Exception {
+        Path termed = Files.createTempDirectory("leftover").resolve("termed");
+        long stubborn = -1;
+        try (ProcessLauncher closing = ProcessLauncher.create()) {
+            // read is a builtin: the leftover has no children of its own to leave behind.
+            FunctionProcess function = closing.start(SH, List.of("sh", "-c", "setsid sh -c 'trap \"echo > " + termed
+                    + "\" TERM; echo $$; while :; do read x; done' & wait"), ENV);
+            stubborn = Long.parseLong(readLine(function.stdout()));
+
+            closing.close();
+
+            assertThat(termed).as("SIGTERM came first").exists();
+            assertThat(reaped(stubborn)).isTrue();
+        } finally {
+            ProcessHandle.of(stubborn).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void terminateEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
         FunctionProcess sh = sh("trap '' TERM; echo ready; sleep 100");
         assertThat(readLine(sh.stdout())).isEqualTo("ready");

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.StringJoiner;
 
 /**
  * Request metadata as environment variables for a forked function (SPEC §5.2), compatible
@@ -25,15 +26,20 @@ final class CgiEnvironment {
      *     environment can hold (a broken {@code %} escape, or a NUL raw or as {@code %00}): a bad request
      */
     static Map<String, String> of(HttpRequest request) {
-        Map<String, String> env = new LinkedHashMap<>();
+        // Values are collected first and joined once: joining as they come would copy the
+        // growing value on every repeat, quadratic in a header repeated thousands of times.
+        Map<String, StringJoiner> headers = new LinkedHashMap<>();
         for (Map.Entry<String, String> header : request.headers()) {
             String name = canonical(header.getKey());
             // Metadata derived from the request line cannot be spoofed by a header of that name.
             if (name.equals("Method") || name.equals("Path") || name.equals("Query")) {
                 continue;
             }
-            env.merge(PREFIX + name.replace('-', '_'), header.getValue(), (a, b) -> a + ", " + b);
+            headers.computeIfAbsent(PREFIX + name.replace('-', '_'), key -> new StringJoiner(", "))
+                    .add(header.getValue());
         }
+        Map<String, String> env = new LinkedHashMap<>();
+        headers.forEach((name, values) -> env.put(name, values.toString()));
         String uri = request.uri();
         int q = uri.indexOf('?');
         String rawPath = q < 0 ? uri : uri.substring(0, q);

@@ -4,6 +4,7 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ArgumentRoom;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.ProcessLauncher;
@@ -47,6 +48,8 @@ public final class ForkMode implements Mode {
     final ExecutorService io;
     /** Processes started ahead of requests; null without {@code prefork}. */
     private final Prefork prefork;
+    /** What the command and the inherited environment leave for a request's {@code Http_*} variables. */
+    final ArgumentRoom environmentRoom;
 
     public ForkMode(Config config, ProcessLauncher launcher, Metrics metrics) {
         this.config = config;
@@ -63,6 +66,7 @@ public final class ForkMode implements Mode {
         if (prefork != null) {
             prefork.start();
         }
+        this.environmentRoom = launcher.argumentRoom(config.functionExecutable().orElseThrow(), argv, baseEnvironment);
     }
 
     @Override

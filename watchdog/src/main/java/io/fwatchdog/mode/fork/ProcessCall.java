@@ -14,6 +14,7 @@ import java.nio.channels.Channel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a request's process goes through in both fork modes: started off the event loop,
@@ -47,10 +48,16 @@ abstract class ProcessCall implements Call {
         try {
             env = mode.config.cgiHeaders() ? CgiEnvironment.of(exchange.request()) : Map.of();
         } catch (IllegalArgumentException e) {
-            // No process will run: give back what was kept for one, as when a start fails.
-            notRunning();
-            exchange.fail(HttpResponseStatus.BAD_REQUEST, "malformed request: " + e.getMessage());
-            released();
+            refuse(HttpResponseStatus.BAD_REQUEST, "malformed request: " + e.getMessage());
+            return;
+        }
+        // Refused here, as the kernel would refuse the start (E2BIG): the request is at fault,
+        // not the function, and no process should be started for it.
+        Optional<String> tooLarge = mode.environmentRoom.exceededBy(env);
+        if (tooLarge.isPresent()) {
+            refuse(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large to pass to the"
+                    + " function as environment variables (cgi_headers): " + tooLarge.get()
+                    + "; max_header_size bounds the header block");
             return;
         }
         mode.io.execute(() -> {
@@ -66,6 +73,13 @@ abstract class ProcessCall implements Call {
                 });
             }
         });
+    }
+
+    /** No process will run: gives back what was kept for one, as when a start fails. */
+    private void refuse(HttpResponseStatus status, String message) {
+        notRunning();
+        exchange.fail(status, message);
+        released();
     }
 
     private void onStarted(FunctionProcess started) {

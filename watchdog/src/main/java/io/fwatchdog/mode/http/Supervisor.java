@@ -33,7 +33,9 @@ import java.util.concurrent.TimeoutException;
  * that answers, but not yet 2xx, is asked again after a pause that doubles from
  * {@link #PROBE_PERIOD} to {@link #MAX_ASK_PERIOD}, so a slow start is not flooded with requests.
  * Without {@code fprocess} the upstream is someone else's: it is awaited once at start-up and
- * then trusted.
+ * then trusted. With {@code fprocess}, a local TCP port that accepts connections before the first
+ * start is someone else's too, such as an upstream left running by a watchdog that was killed:
+ * the start fails rather than proxy to it.
  *
  * <p>Threading: state is guarded by this object's lock; process exits arrive on reaper threads
  * and everything that may wait runs on the supervisor's own thread.
@@ -111,6 +113,9 @@ final class Supervisor {
     }
 
     private void launch() {
+        if (portTakenBeforeFirstStart()) {
+            return;
+        }
         FunctionProcess started = null;
         synchronized (this) {
             if (stopped) {
@@ -139,6 +144,25 @@ final class Supervisor {
             Log.info("started upstream " + String.join(" ", config.functionCommand()) + " (pid " + running.pid() + ")");
         }
         probe(started, System.nanoTime() + config.startupTimeout().toNanos(), PROBE_PERIOD, null);
+    }
+
+    /**
+     * Fails the start when the upstream's local TCP port accepts connections before fprocess was
+     * first started. Trusted, that listener would make the watchdog ready in front of a process
+     * it does not run, while its own upstream fails to bind. A connect to a local address ends at
+     * once, so it barely delays the start.
+     */
+    private boolean portTakenBeforeFirstStart() {
+        if (config.functionCommand().isEmpty() || restarts() > 0 || !upstream.localTcp() || !accepts(upstream.probe())) {
+            return false;
+        }
+        synchronized (this) {
+            stopped = true;
+            whenReady.completeExceptionally(new IllegalStateException("upstream_url " + upstream.display()
+                    + " already accepts connections before fprocess started: another process holds the port"
+                    + " (a leftover upstream?)"));
+        }
+        return true;
     }
 
     /**

@@ -1,7 +1,10 @@
 package io.fwatchdog.mode.http;
 
 import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.SocketAddress;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
@@ -41,6 +44,22 @@ record UpstreamAddress(SocketAddress netty, SocketAddress probe, String prefix, 
 
     boolean unix() {
         return netty instanceof DomainSocketAddress;
+    }
+
+    /** True for a TCP address of this machine, where only a local process can be listening. */
+    boolean localTcp() {
+        if (!(netty instanceof InetSocketAddress inet) || inet.getAddress() == null) {
+            return false;
+        }
+        InetAddress address = inet.getAddress();
+        if (address.isLoopbackAddress() || address.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return NetworkInterface.getByInetAddress(address) != null;
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     /** The request target sent upstream: the prefix, then the client's URI exactly as received. */
