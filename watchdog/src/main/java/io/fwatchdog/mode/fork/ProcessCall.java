@@ -15,6 +15,8 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * What a request's process goes through in both fork modes: started off the event loop,
@@ -40,6 +42,18 @@ abstract class ProcessCall implements Call {
         this.mode = mode;
         this.exchange = exchange;
         this.loop = exchange.eventLoop();
+    }
+
+    /**
+     * Hands {@code bytes} read on a pool thread to {@code consumer} on the event loop; when the
+     * loop is gone (the watchdog stopped while a leftover process held the pipe), releases them.
+     */
+    final void onLoop(ByteBuf bytes, Consumer<ByteBuf> consumer) {
+        try {
+            loop.execute(() -> consumer.accept(bytes));
+        } catch (RejectedExecutionException stopped) {
+            bytes.release();
+        }
     }
 
     /** Starts the process on a pool thread; {@link #started()} follows on the event loop. */
@@ -149,13 +163,21 @@ abstract class ProcessCall implements Call {
 
     @Override
     public void onTimeout() {
-        if (exit != null || timedOut) {
+        if (timedOut || exchange.done()) {
             return;
         }
         timedOut = true;
-        if (process != null) {
-            mode.end(process, ExitReason.TIMEOUT);
+        if (exit == null) {
+            if (process != null) {
+                mode.end(process, ExitReason.TIMEOUT); // the answer follows once its output ends
+            }
+            return;
         }
+        // The function has exited, yet its stdout is still open: a process it left outside its
+        // group holds it. That process is out of reach until shutdown; the request is not.
+        exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "function output not ended within exec_timeout ("
+                + seconds(mode.config.execTimeout().toNanos()) + "): a process the function left behind holds it open");
+        released();
     }
 
     @Override

@@ -138,11 +138,11 @@ final class SerializingCall extends ProcessCall {
             scratch.release();
             closeQuietly(pipe);
         }
-        loop.execute(() -> {
+        onLoop(captured, bytes -> {
             if (exchange.done()) {
-                captured.release();
+                bytes.release();
             } else {
-                done.accept(captured);
+                done.accept(bytes);
             }
         });
     }

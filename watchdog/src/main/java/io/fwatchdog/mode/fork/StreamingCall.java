@@ -172,8 +172,7 @@ final class StreamingCall extends ProcessCall {
             piece = exchange.alloc().directBuffer(n).writeBytes(buf);
             buf.release();
         }
-        ByteBuf output = piece;
-        loop.execute(() -> output(output));
+        onLoop(piece, this::output);
     }
 
     private void output(ByteBuf piece) {

@@ -53,6 +53,37 @@ class HostileFunctionTest {
     }
 
     @Test
+    void endsTheResponseAtExecTimeoutWhenAProcessTheFunctionLeftHoldsItsStdout() throws Exception {
+        Path pidFile = Files.createTempDirectory("holds-stdout").resolve("pid");
+        long leftover = -1;
+        try (var w = WatchdogFixture.start(Map.of("fprocess", "sh " + function("holds_stdout.sh") + " " + pidFile,
+                "exec_timeout", "1s")); RawConnection c = w.connect()) {
+            RawConnection.Response response = c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+            leftover = Processes.awaitPid(pidFile);
+
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("started\n");
+            assertThat(response.complete()).as("cut at exec_timeout, not ended by the leftover").isFalse();
+        } finally {
+            ProcessHandle.of(leftover).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void answers504AtExecTimeoutWhenAProcessTheFunctionLeftHoldsItsStdoutInSerializingMode() throws Exception {
+        Path pidFile = Files.createTempDirectory("holds-stdout").resolve("pid");
+        try (var w = WatchdogFixture.start(Map.of("mode", "serializing",
+                "fprocess", "sh " + function("holds_stdout.sh") + " " + pidFile, "exec_timeout", "1s"))) {
+            HttpResponse<String> response = w.get("/");
+
+            assertThat(response.statusCode()).isEqualTo(504);
+            assertThat(response.body()).contains("exec_timeout", "left behind");
+        } finally {
+            ProcessHandle.of(Processes.awaitPid(pidFile)).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void answers504AndEndsAFunctionThatClosesStdoutButKeepsRunning() throws Exception {
         for (String mode : new String[] {"streaming", "serializing"}) {
             Path pidFile = Files.createTempDirectory("closed-stdout").resolve("pid");
