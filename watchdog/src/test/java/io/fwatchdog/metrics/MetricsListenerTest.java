@@ -2,24 +2,15 @@ package io.fwatchdog.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fwatchdog.config.Config;
-import io.fwatchdog.log.Log;
-import io.fwatchdog.server.Watchdog;
 import io.fwatchdog.testing.RawConnection;
 import io.fwatchdog.testing.WatchdogFixture;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The listener on {@code metrics_port}: what it answers, and that no scraper can hold it up. */
 class MetricsListenerTest {
@@ -138,29 +129,6 @@ class MetricsListenerTest {
 
             assertThat(idle.closedByServer()).isTrue();
             assertThat(halfSent.closedByServer()).isTrue();
-        }
-    }
-
-    @Test
-    void aTakenMetricsPortEndsStartUpWithStatus1NamingMetricsPort(@TempDir Path tmp) throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
-            Config config = Config.parse(Map.of("PATH", System.getenv("PATH"), "TMPDIR", tmp.toString(),
-                    "port", "0", "metrics_port", String.valueOf(taken.getLocalPort()), "fprocess", "cat"));
-            var captured = new ByteArrayOutputStream();
-            int status;
-            Log.to(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            try {
-                status = Watchdog.run(config);
-                Log.flush();
-            } finally {
-                Log.to(System.err);
-            }
-
-            assertThat(status).isEqualTo(1);
-            assertThat(captured.toString(StandardCharsets.UTF_8))
-                    .contains("cannot listen on metrics_port " + taken.getLocalPort())
-                    .contains("or 0 to disable metrics");
-            assertThat(tmp.resolve(".lock")).doesNotExist();
         }
     }
 }

@@ -23,7 +23,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A port that is taken ends start-up with a message and exit 1, and takes the function's processes with it. */
+/** A port or metrics port that is taken ends start-up with a message and exit 1, and takes the function's processes with it. */
 class ListenFailureTest {
     @TempDir
     Path tmp;
@@ -37,22 +37,41 @@ class ListenFailureTest {
             Config config = Config.parse(Map.of("PATH", System.getenv("PATH"), "TMPDIR", tmp.toString(),
                     "port", String.valueOf(taken.getLocalPort()), "metrics_port", "0", "mode", "afterburn",
                     "min_workers", "2", "workers", "2", "fprocess", loop));
-            var captured = new ByteArrayOutputStream();
-            int status;
-            Log.to(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            try {
-                status = Watchdog.run(config);
-                Log.flush();
-            } finally {
-                Log.to(System.err);
-            }
+            var log = new ByteArrayOutputStream();
 
-            assertThat(status).isEqualTo(1);
-            assertThat(captured.toString(StandardCharsets.UTF_8))
+            assertThat(run(config, log)).isEqualTo(1);
+            assertThat(log.toString(StandardCharsets.UTF_8))
                     .contains("cannot listen on port " + taken.getLocalPort())
                     .doesNotContain("\tat io.netty");
         }
         Processes.await(Duration.ofSeconds(20), () -> running(marker).isEmpty());
+    }
+
+    @Test
+    void aTakenMetricsPortExitsWithAMessageNamingMetricsPort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            Config config = Config.parse(Map.of("PATH", System.getenv("PATH"), "TMPDIR", tmp.toString(),
+                    "port", "0", "metrics_port", String.valueOf(taken.getLocalPort()), "fprocess", "cat"));
+            var log = new ByteArrayOutputStream();
+
+            assertThat(run(config, log)).isEqualTo(1);
+            assertThat(log.toString(StandardCharsets.UTF_8))
+                    .contains("cannot listen on metrics_port " + taken.getLocalPort())
+                    .contains("or 0 to disable metrics");
+            assertThat(tmp.resolve(".lock")).doesNotExist();
+        }
+    }
+
+    /** Runs the watchdog as {@code main} would, its log captured into {@code log}; its exit status. */
+    private static int run(Config config, ByteArrayOutputStream log) {
+        Log.to(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            int status = Watchdog.run(config);
+            Log.flush();
+            return status;
+        } finally {
+            Log.to(System.err);
+        }
     }
 
     /** Processes (not zombies) whose command line holds {@code marker}. */
