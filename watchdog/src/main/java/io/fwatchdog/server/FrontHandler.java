@@ -5,6 +5,7 @@ import io.fwatchdog.metrics.Metrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,6 +31,7 @@ import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The HTTP front of one connection: answers the reserved endpoints, admits requests for the
@@ -485,7 +487,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             startResponse(response);
             bytes = response.content().readableBytes();
-            finish(ctx.writeAndFlush(response));
+            finish(() -> ctx.writeAndFlush(response));
         }
 
         @Override
@@ -509,7 +511,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     return; // aborted meanwhile (write_timeout, client gone)
                 }
                 if (written.isSuccess()) {
-                    finish(ctx.newSucceededFuture());
+                    finish(ctx::newSucceededFuture);
                 } else {
                     abort(null, "response not sent: " + written.cause());
                 }
@@ -565,7 +567,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 pipeline.remove(FrontCodec.class); // bytes it held pass on to the tunnel
                 Channel client = ctx.channel();
                 closeAfter = true;
-                client.closeFuture().addListener(closed -> finish(client.newSucceededFuture()));
+                client.closeFuture().addListener(closed -> finish(client::newSucceededFuture));
                 pipeline.remove(FrontHandler.this);
                 tunnel.connect(peer);
                 peerTunnel.connect(client);
@@ -608,7 +610,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (!started) {
                 throw new IllegalStateException("end() before respond()");
             }
-            finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            finish(() -> ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
         }
 
         @Override
@@ -620,7 +622,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 Log.warn(request.method() + " " + request.uri() + ": response cut after it started: " + message);
                 closeAfter = true;
                 ctx.flush(); // what was sent stays sent: the head and status the access line reports
-                finish(ctx.newSucceededFuture()); // closes once done: pending writes then fail quietly
+                finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
                 return;
             }
             Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
@@ -644,7 +646,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 }
                 closeAfter = true;
                 Log.info(request.method() + " " + request.uri() + ": " + message);
-                finish(ctx.newSucceededFuture()); // closes once done: pending writes then fail quietly
+                finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
             } else {
                 fail(failure, message);
             }
@@ -652,10 +654,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
         /**
          * Ends the exchange once: the admission slot, the in-flight count and the metrics are
-         * settled here and nowhere else. With {@code closeAfter} the connection closes when
-         * {@code lastWrite} completes.
+         * settled here and nowhere else, before {@code lastWrite} sends the response's last
+         * bytes, so that a client holding the whole response finds them settled. With
+         * {@code closeAfter} the connection closes when that write completes.
          */
-        private void finish(io.netty.channel.ChannelFuture lastWrite) {
+        private void finish(Supplier<ChannelFuture> lastWrite) {
             if (done) {
                 return;
             }
@@ -679,12 +682,13 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             front.metrics.requestEnded(request.method(), status, nanos, bodyBytes, bytes);
             accessLog(nanos);
             current = null;
+            ChannelFuture written = lastWrite.get();
             if (!closeAfter && !bodyComplete && hasBody(request)) {
                 closeAfter = true;
             }
             if (closeAfter) {
                 cancelReadTimer();
-                lastWrite.addListener(ChannelFutureListener.CLOSE);
+                written.addListener(ChannelFutureListener.CLOSE);
             } else if (!bodyComplete) {
                 discarding = true;
                 read();
