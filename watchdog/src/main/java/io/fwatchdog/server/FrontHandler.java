@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FileRegion;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -30,6 +31,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -47,6 +49,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     /** User event: the watchdog is draining; close when idle, and after the current request. */
     static final Object DRAIN = new Object();
 
+    /** Longest a half-closed connection reads and drops a client's unread input before it is closed. */
+    static final Duration LINGER = Duration.ofSeconds(2);
     private static final String HEALTH = "/_/health";
     private static final String READY = "/_/ready";
 
@@ -60,6 +64,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean probing;
     /** A {@code read()} was asked for and no message has answered it yet. */
     private boolean readWanted;
+    /** Answered and half-closed: input is read and dropped until the client closes (see {@link #closeAfter}). */
+    private boolean lingering;
     private ScheduledFuture<?> readTimer;
 
     FrontHandler(Front front) {
@@ -84,6 +90,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readWanted = false;
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
+            read();
+            return;
+        }
         if (msg instanceof HttpRequest request) {
             onRequest(request);
             // A request the decoder could not parse arrives as one full message: its content
@@ -174,8 +185,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
         FullHttpResponse response = Responses.plain(ctx.alloc(), status, message);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         cancelReadTimer();
+        closeAfter(ctx.writeAndFlush(response), true);
     }
 
     private void answerProbe(HttpRequest request, boolean readiness) {
@@ -230,13 +241,38 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         boolean keepAlive = !close && !closeWhenIdle && HttpUtil.isKeepAlive(request) && !hasBody(request);
         HttpUtil.setKeepAlive(response, keepAlive);
         if (!keepAlive) {
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             cancelReadTimer();
+            closeAfter(ctx.writeAndFlush(response), hasBody(request));
             return;
         }
         ctx.writeAndFlush(response);
         discarding = true;
         read();
+    }
+
+    /**
+     * Closes the connection once {@code written} is sent. When the client may still be sending
+     * input the watchdog has not read (a body it answered without, a request it refused), the
+     * close is lingering: output is shut down, and what arrives is read and dropped until the
+     * client closes or {@link #LINGER} passes. Closing with unread input would reset the
+     * connection, and a reset can destroy the answer in the client's receive buffer before the
+     * client has read it.
+     */
+    private void closeAfter(ChannelFuture written, boolean unreadInput) {
+        if (!unreadInput) {
+            written.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        written.addListener(sent -> {
+            if (!sent.isSuccess() || !(ctx.channel() instanceof DuplexChannel duplex) || !duplex.isActive()) {
+                ctx.close();
+                return;
+            }
+            lingering = true;
+            ctx.executor().schedule(() -> ctx.close(), LINGER.toNanos(), TimeUnit.NANOSECONDS);
+            duplex.shutdownOutput();
+            read();
+        });
     }
 
     private void awaitNextRequest() {
@@ -688,7 +724,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             if (closeAfter) {
                 cancelReadTimer();
-                written.addListener(ChannelFutureListener.CLOSE);
+                closeAfter(written, !bodyComplete && hasBody(request));
             } else if (!bodyComplete) {
                 discarding = true;
                 read();

@@ -169,4 +169,22 @@ class FrontTest {
             assertThat(response.text()).contains("read_timeout");
         }
     }
+
+    @Test
+    void anEarlyAnswerReachesAClientStillSendingTheBodyItDoesNotRead() throws Exception {
+        try (var w = WatchdogFixture.start(Map.of("mode", "serializing", "fprocess", "cat", "max_body_size", "1Ki"));
+                RawConnection c = w.connect()) {
+            int size = 8 << 20; // far more than the socket buffers hold: the watchdog answers long before the end
+            c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n");
+
+            // Had the watchdog closed with the body unread, the connection would be reset: the
+            // writes would fail and the 413 could be lost before it is read.
+            c.send(new byte[size]);
+            RawConnection.Response response = c.readResponse();
+
+            assertThat(response.status()).isEqualTo(413);
+            assertThat(response.text()).contains("max_body_size");
+            assertThat(c.closedByServer()).isTrue();
+        }
+    }
 }
