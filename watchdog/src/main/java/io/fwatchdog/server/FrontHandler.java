@@ -51,6 +51,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     /** Longest a half-closed connection reads and drops a client's unread input before it is closed. */
     static final Duration LINGER = Duration.ofSeconds(2);
+    /**
+     * Most body bytes a half-closed connection drops before it is closed: enough for a client
+     * to finish an upload it had nearly sent, not enough to make refusing a huge one costly.
+     */
+    static final long LINGER_BYTES = 16L << 20;
     private static final String HEALTH = "/_/health";
     private static final String READY = "/_/ready";
 
@@ -66,6 +71,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean readWanted;
     /** Answered and half-closed: input is read and dropped until the client closes (see {@link #closeAfter}). */
     private boolean lingering;
+    /** Bytes dropped while lingering. */
+    private long lingered;
     private ScheduledFuture<?> readTimer;
 
     FrontHandler(Front front) {
@@ -91,8 +98,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readWanted = false;
         if (lingering) {
+            if (msg instanceof HttpContent content) {
+                lingered += content.content().readableBytes();
+            }
             ReferenceCountUtil.release(msg);
-            read();
+            if (lingered > LINGER_BYTES) {
+                ctx.close();
+            } else {
+                read();
+            }
             return;
         }
         if (msg instanceof HttpRequest request) {
@@ -254,7 +268,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
      * Closes the connection once {@code written} is sent. When the client may still be sending
      * input the watchdog has not read (a body it answered without, a request it refused), the
      * close is lingering: output is shut down, and what arrives is read and dropped until the
-     * client closes or {@link #LINGER} passes. Closing with unread input would reset the
+     * client closes, {@link #LINGER} passes or {@link #LINGER_BYTES} have come. Closing with unread input would reset the
      * connection, and a reset can destroy the answer in the client's receive buffer before the
      * client has read it.
      */
