@@ -79,9 +79,17 @@ public final class Training {
         });
     }
 
-    /** A supervised process (which only sleeps) and an upstream served from this JVM. */
+    /**
+     * A supervised process (which only sleeps) and an upstream served from this JVM. The watchdog
+     * refuses an upstream port that is taken before it starts its function, so the upstream binds
+     * only once that process runs; the watchdog waits for it as for any upstream.
+     */
     private void http() throws IOException {
-        HttpServer upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        int upstreamPort;
+        try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            upstreamPort = probe.getLocalPort();
+        }
+        HttpServer upstream = HttpServer.create();
         upstream.createContext("/", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
             exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
@@ -89,16 +97,32 @@ public final class Training {
                 out.write(body);
             }
         });
-        upstream.start();
-        try {
-            exercise(Map.of("mode", "http", "fprocess", "sleep 600",
-                    "upstream_url", "http://127.0.0.1:" + upstream.getAddress().getPort()), port -> {
-                for (int i = 0; i < 3; i++) {
-                    expect(200, "hello", request(port, "POST", "/echo", "hello"));
-                    expect(200, "", request(port, "GET", "/", null));
+        var listening = CompletableFuture.runAsync(() -> {
+            try {
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (ProcessHandle.current().children().noneMatch(
+                        child -> child.info().command().map(command -> command.endsWith("sleep")).orElse(false))) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("the http mode's function did not start");
+                    }
+                    Thread.sleep(10);
                 }
-            });
+                upstream.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort), 0);
+                upstream.start();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException("the training upstream cannot listen: " + e, e);
+            }
+        });
+        try {
+            exercise(Map.of("mode", "http", "fprocess", "sleep 600", "upstream_url", "http://127.0.0.1:" + upstreamPort),
+                    port -> {
+                        for (int i = 0; i < 3; i++) {
+                            expect(200, "hello", request(port, "POST", "/echo", "hello"));
+                            expect(200, "", request(port, "GET", "/", null));
+                        }
+                    });
         } finally {
+            listening.join();
             upstream.stop(0);
         }
     }
