@@ -148,7 +148,7 @@ public final class Metrics {
      * else here (management beans), so {@link MetricsServer} does it on its own thread, off
      * the start-up path, before it answers the first scrape.
      */
-    void registerJvmAndProcess() {
+    public void registerJvmAndProcess() {
         JvmMemoryMetrics.builder().register(registry);
         JvmThreadsMetrics.builder().register(registry);
         JvmGarbageCollectorMetrics.builder().register(registry);
@@ -171,7 +171,7 @@ public final class Metrics {
         return enabled;
     }
 
-    PrometheusRegistry registry() {
+    public PrometheusRegistry registry() {
         return registry;
     }
 

@@ -1,5 +1,6 @@
 package io.fwatchdog.server;
 
+import io.fwatchdog.mode.Mode;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.metrics.Metrics;
 import io.netty.channel.group.ChannelGroup;

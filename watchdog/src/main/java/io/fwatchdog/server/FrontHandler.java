@@ -1,5 +1,9 @@
 package io.fwatchdog.server;
 
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Responses;
+import io.fwatchdog.mode.Tunnel;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.netty.buffer.ByteBuf;

@@ -1,5 +1,11 @@
 package io.fwatchdog.server;
 
+import io.fwatchdog.mode.Mode;
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.ProxyHeaders;
+import io.fwatchdog.mode.Responses;
+import io.fwatchdog.mode.Tunnel;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.netty.buffer.ByteBuf;

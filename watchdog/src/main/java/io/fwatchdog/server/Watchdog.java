@@ -1,9 +1,12 @@
 package io.fwatchdog.server;
 
+import io.fwatchdog.mode.Mode;
+import io.fwatchdog.mode.FunctionEvents;
+import io.fwatchdog.mode.Responses;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
-import io.fwatchdog.metrics.MetricsServer;
+import io.fwatchdog.server.MetricsServer;
 import io.fwatchdog.mode.afterburn.AfterburnMode;
 import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;

@@ -2,11 +2,11 @@ package io.fwatchdog.mode.afterburn;
 
 import io.fwatchdog.metrics.Metrics.ExitReason;
 import io.fwatchdog.process.ExitStatus;
-import io.fwatchdog.server.BodyBuffer;
-import io.fwatchdog.server.Call;
-import io.fwatchdog.server.Exchange;
-import io.fwatchdog.server.ProxyHeaders;
-import io.fwatchdog.server.Responses;
+import io.fwatchdog.mode.BodyBuffer;
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.ProxyHeaders;
+import io.fwatchdog.mode.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;

@@ -9,7 +9,7 @@ import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.process.ProcessLauncher;
-import io.fwatchdog.server.FunctionEvents;
+import io.fwatchdog.mode.FunctionEvents;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.fwatchdog.server.Exchange;
+import io.fwatchdog.mode.Exchange;
 import java.io.IOException;
 
 /**

@@ -1,14 +1,14 @@
 package io.fwatchdog.mode.http;
 
-import static io.fwatchdog.server.ProxyHeaders.addForwarded;
-import static io.fwatchdog.server.ProxyHeaders.stripHopByHop;
+import static io.fwatchdog.mode.ProxyHeaders.addForwarded;
+import static io.fwatchdog.mode.ProxyHeaders.stripHopByHop;
 
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
-import io.fwatchdog.server.Call;
-import io.fwatchdog.server.BodyBuffer;
-import io.fwatchdog.server.Exchange;
-import io.fwatchdog.server.Tunnel;
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.BodyBuffer;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

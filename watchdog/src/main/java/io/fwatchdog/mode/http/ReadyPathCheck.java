@@ -1,6 +1,6 @@
 package io.fwatchdog.mode.http;
 
-import io.fwatchdog.server.Responses;
+import io.fwatchdog.mode.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

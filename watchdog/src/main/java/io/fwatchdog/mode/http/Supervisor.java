@@ -8,7 +8,7 @@ import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.process.ProcessLauncher;
-import io.fwatchdog.server.FunctionEvents;
+import io.fwatchdog.mode.FunctionEvents;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -1,10 +1,10 @@
 package io.fwatchdog.mode.statics;
 
 import io.fwatchdog.config.Config;
-import io.fwatchdog.server.Call;
-import io.fwatchdog.server.Exchange;
-import io.fwatchdog.server.Mode;
-import io.fwatchdog.server.Responses;
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Mode;
+import io.fwatchdog.mode.Responses;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

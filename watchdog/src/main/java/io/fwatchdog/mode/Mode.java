@@ -1,4 +1,4 @@
-package io.fwatchdog.server;
+package io.fwatchdog.mode;
 
 /**
  * What a watchdog mode does with requests for the function. One implementation per mode,

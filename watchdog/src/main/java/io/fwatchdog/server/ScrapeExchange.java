@@ -1,7 +1,7 @@
-package io.fwatchdog.metrics;
+package io.fwatchdog.server;
 
 import io.fwatchdog.log.Log;
-import io.fwatchdog.server.Responses;
+import io.fwatchdog.mode.Responses;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

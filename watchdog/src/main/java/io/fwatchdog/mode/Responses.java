@@ -1,4 +1,4 @@
-package io.fwatchdog.server;
+package io.fwatchdog.mode;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** Responses the watchdog makes itself: short plain text that says what happened and why. */
 public final class Responses {
-    static final AsciiString INTERNAL_HEADER = AsciiString.cached("X-OpenFaaS-Internal");
+    public static final AsciiString INTERNAL_HEADER = AsciiString.cached("X-OpenFaaS-Internal");
     static final AsciiString INTERNAL_VALUE = AsciiString.cached("fwatchdog");
     public static final AsciiString CALL_ID = AsciiString.cached("X-Call-Id");
 

@@ -1,4 +1,4 @@
-package io.fwatchdog.server;
+package io.fwatchdog.mode;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

@@ -1,7 +1,8 @@
-package io.fwatchdog.metrics;
+package io.fwatchdog.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.log.Log;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -1,7 +1,7 @@
-package io.fwatchdog.metrics;
+package io.fwatchdog.server;
 
 import io.fwatchdog.log.Log;
-import io.fwatchdog.server.Responses;
+import io.fwatchdog.mode.Responses;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,4 +1,4 @@
-package io.fwatchdog.metrics;
+package io.fwatchdog.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
