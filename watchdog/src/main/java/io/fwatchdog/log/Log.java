@@ -1,8 +1,6 @@
 package io.fwatchdog.log;
 
-import io.fwatchdog.config.Config;
 import java.io.PrintStream;
-import java.util.Locale;
 
 /**
  * The watchdog's log: its own lines, access lines and relayed function output, as text or
@@ -20,14 +18,12 @@ public final class Log {
     private Log() {}
 
     /**
-     * Sets the format from the configuration: text or JSON, whether text access lines carry
-     * the call id ({@code log_callid}), and the mode named in JSON lines.
+     * Sets the format: JSON lines ({@code log_format=json}) naming {@code mode} in each, or
+     * of-watchdog's text lines, whose access lines carry the call id when {@code logCallId}
+     * ({@code log_callid}).
      */
-    public static void configure(Config.LogFormat format, boolean logCallId, Config.ModeName mode) {
-        WRITER.format(switch (format) {
-            case TEXT -> new TextFormat(logCallId);
-            case JSON -> new JsonFormat(mode.name().toLowerCase(Locale.ROOT));
-        });
+    public static void configure(boolean json, boolean logCallId, String mode) {
+        WRITER.format(json ? new JsonFormat(mode) : new TextFormat(logCallId));
     }
 
     /** Redirects the log (tests capture it); lines already submitted go to the old stream first. */

@@ -1,7 +1,6 @@
 package io.fwatchdog.metrics;
 
 import io.fwatchdog.log.Log;
-import io.netty.handler.codec.http.HttpMethod;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -16,6 +15,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.IntSupplier;
 
@@ -32,9 +32,10 @@ public final class Metrics {
     /** of-watchdog's buckets (Go's {@code prometheus.DefBuckets}). */
     private static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     /** Methods with a label of their own; any other method is counted as {@code other}. */
-    private static final HttpMethod[] METHODS = {HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
-            HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH};
+    private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
     private static final int OTHER_METHOD = METHODS.length;
+    /** The exit reasons' labels, each series there from the start (the process package's {@code ExitReason}). */
+    static final List<String> EXIT_REASONS = List.of("ok", "error", "timeout", "killed", "crashed", "recycled");
     private static final int MIN_CODE = 100;
     private static final int MAX_CODE = 599;
 
@@ -46,33 +47,6 @@ public final class Metrics {
         QUEUE_TIMEOUT,
         /** 503: the watchdog is shutting down. */
         SHUTTING_DOWN
-    }
-
-    /** How a function process ended; see {@link #processExited}. */
-    public enum ExitReason {
-        /** Exited with status 0 by itself. */
-        OK,
-        /** Exited with a non-zero status by itself. */
-        ERROR,
-        /** Ended by the watchdog because {@code exec_timeout} passed. */
-        TIMEOUT,
-        /** Ended by the watchdog for another reason: client gone, output too large, shutdown. */
-        KILLED,
-        /** Killed by a signal that the watchdog did not send (a crash, the OOM killer). */
-        CRASHED,
-        /** A hot process ended by the watchdog in the normal course: idle_timeout or max_requests. */
-        RECYCLED;
-
-        /**
-         * How a process that ended by itself is counted: {@code crashed} for a signal (or no
-         * status to read), else {@code ok} or {@code error} by its exit status.
-         */
-        public static ExitReason of(io.fwatchdog.process.ExitStatus status) {
-            if (status == null || status.signal() != 0) {
-                return CRASHED;
-            }
-            return status.success() ? OK : ERROR;
-        }
     }
 
     private final boolean enabled;
@@ -127,7 +101,7 @@ public final class Metrics {
         processStartFailures = Counter.builder().name("fwatchdog_function_process_start_failures_total")
                 .help("Function processes that could not be started").withoutExemplars().register(registry);
         processExits = Counter.builder().name("fwatchdog_function_process_exits_total")
-                .help("Function processes that ended, by reason: ok, error, timeout, killed, crashed, recycled")
+                .help("Function processes that ended, by reason: " + String.join(", ", EXIT_REASONS))
                 .labelNames("reason").withoutExemplars().register(registry);
         upstreamRestarts = Counter.builder().name("fwatchdog_upstream_restarts_total")
                 .help("Times the http mode's upstream process was restarted after it exited").withoutExemplars()
@@ -135,8 +109,8 @@ public final class Metrics {
         for (Rejection reason : Rejection.values()) {
             rejections.labelValues(label(reason));
         }
-        for (ExitReason reason : ExitReason.values()) {
-            processExits.labelValues(label(reason));
+        for (String reason : EXIT_REASONS) {
+            processExits.labelValues(reason);
         }
         CounterWithCallback.builder().name("fwatchdog_log_lines_dropped_total")
                 .help("Log lines dropped because the log output could not take them fast enough")
@@ -207,7 +181,8 @@ public final class Metrics {
                 }).register(registry);
     }
 
-    public void requestEnded(HttpMethod method, int code, long nanos, long bodyBytesIn, long bodyBytesOut) {
+    /** A request to the function ended; {@code method} as on the request line. */
+    public void requestEnded(String method, int code, long nanos, long bodyBytesIn, long bodyBytesOut) {
         if (!enabled) {
             return;
         }
@@ -253,13 +228,17 @@ public final class Metrics {
         }
     }
 
-    public void processExited(ExitReason reason) {
+    /**
+     * A function process ended, for {@code reason} (the process package's exit reasons), which
+     * is counted under its name in lower case.
+     */
+    public void processExited(Enum<?> reason) {
         if (enabled) {
             processExits.labelValues(label(reason)).inc();
         }
     }
 
-    private Points points(int code, HttpMethod method) {
+    private Points points(int code, String method) {
         int m = methodIndex(method);
         if (code < MIN_CODE || code > MAX_CODE) {
             return newPoints(code, m);
@@ -276,11 +255,11 @@ public final class Metrics {
 
     private Points newPoints(int code, int method) {
         String codeLabel = Integer.toString(code);
-        String methodLabel = method == OTHER_METHOD ? "other" : METHODS[method].name().toLowerCase(Locale.ROOT);
+        String methodLabel = method == OTHER_METHOD ? "other" : METHODS[method].toLowerCase(Locale.ROOT);
         return new Points(requests.labelValues(codeLabel, methodLabel), duration.labelValues(codeLabel, methodLabel));
     }
 
-    private static int methodIndex(HttpMethod method) {
+    private static int methodIndex(String method) {
         for (int i = 0; i < METHODS.length; i++) {
             if (METHODS[i].equals(method)) {
                 return i;

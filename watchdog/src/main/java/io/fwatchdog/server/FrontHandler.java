@@ -143,7 +143,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
         if (front.closing()) {
             front.metrics.rejected(Metrics.Rejection.SHUTTING_DOWN);
-            front.metrics.requestEnded(request.method(), HttpResponseStatus.SERVICE_UNAVAILABLE.code(), 0, 0, 0);
+            front.metrics.requestEnded(request.method().name(), HttpResponseStatus.SERVICE_UNAVAILABLE.code(), 0, 0, 0);
             answerSimple(request, Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "the watchdog is shutting down and takes no new requests"), true);
             return;
@@ -733,7 +733,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             front.exchangeEnded();
             long nanos = System.nanoTime() - startNanos;
-            front.metrics.requestEnded(request.method(), status, nanos, bodyBytes, bytes);
+            front.metrics.requestEnded(request.method().name(), status, nanos, bodyBytes, bytes);
             accessLog(nanos);
             current = null;
             ChannelFuture written = lastWrite.get();

@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -76,7 +77,8 @@ public final class Watchdog {
     /** @param metricsPort where the metrics listener binds: {@code metrics_port}, 0 for any port, -1 for none */
     private Watchdog(Config config, int metricsPort) throws InterruptedException {
         this.config = config;
-        Log.configure(config.logFormat(), config.logCallId(), config.mode());
+        Log.configure(config.logFormat() == Config.LogFormat.JSON, config.logCallId(),
+                config.mode().name().toLowerCase(Locale.ROOT));
         this.metrics = metricsPort < 0 ? Metrics.disabled() : Metrics.create();
         this.launcher = ProcessLauncher.create();
         // An http upstream is ready only once it answers; a forked function is ready at once.

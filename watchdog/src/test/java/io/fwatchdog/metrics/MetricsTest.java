@@ -4,6 +4,7 @@ import static io.fwatchdog.testing.WatchdogFixture.function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.RawConnection;
 import io.fwatchdog.testing.WatchdogFixture;
@@ -16,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -25,6 +28,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
+
+    @Test
+    void everyExitReasonHasASeriesFromTheStart() {
+        assertThat(Metrics.EXIT_REASONS).containsExactlyInAnyOrderElementsOf(
+                Arrays.stream(ExitReason.values()).map(r -> r.name().toLowerCase(Locale.ROOT)).toList());
+    }
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\\{[^}]*})?) (\\S+)$");
 
     /** Every sample of a scrape, keyed by name and labels exactly as exposed. */

@@ -1,6 +1,6 @@
 package io.fwatchdog.mode.afterburn;
 
-import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.FunctionProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

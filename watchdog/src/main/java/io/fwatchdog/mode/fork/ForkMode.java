@@ -3,7 +3,7 @@ package io.fwatchdog.mode.fork;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
-import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.ArgumentRoom;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;

@@ -1,7 +1,7 @@
 package io.fwatchdog.mode.fork;
 
 import io.fwatchdog.log.Log;
-import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.FunctionProcess;

@@ -1,6 +1,6 @@
 package io.fwatchdog.mode.fork;
 
-import io.fwatchdog.metrics.Metrics.ExitReason;
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.mode.Call;

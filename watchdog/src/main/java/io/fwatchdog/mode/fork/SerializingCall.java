@@ -1,5 +1,6 @@
 package io.fwatchdog.mode.fork;
 
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitStatus;
@@ -150,7 +151,7 @@ final class SerializingCall extends ProcessCall {
     private void overflowed() {
         if (!overflow) {
             overflow = true;
-            mode.end(process, Metrics.ExitReason.KILLED);
+            mode.end(process, ExitReason.KILLED);
         }
     }
 

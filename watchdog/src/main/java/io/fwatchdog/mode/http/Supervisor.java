@@ -1,5 +1,6 @@
 package io.fwatchdog.mode.http;
 
+import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
@@ -266,7 +267,7 @@ final class Supervisor {
             }
         }
         Log.warn("upstream exited: " + status);
-        metrics.processExited(Metrics.ExitReason.of(status));
+        metrics.processExited(ExitReason.of(status));
         if (wasReady) {
             events.readinessChanged(false);
         }
