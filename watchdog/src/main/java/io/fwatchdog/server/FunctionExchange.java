@@ -1,0 +1,391 @@
+package io.fwatchdog.server;
+
+import io.fwatchdog.mode.Call;
+import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Responses;
+import io.fwatchdog.mode.Tunnel;
+import io.fwatchdog.log.Log;
+import io.fwatchdog.metrics.Metrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** One request for the function, from arrival to the end of its response. */
+final class FunctionExchange implements Exchange {
+    private final FrontHandler connection;
+    private final ChannelHandlerContext ctx;
+    private final Front front;
+    private final HttpRequest request;
+    private final String callId;
+    private final long startNanos = System.nanoTime();
+    private final boolean head;
+    private Call call;
+    private Runnable withdraw;
+    private boolean admitted;
+    private boolean started;
+    private boolean done;
+    private boolean bodyComplete;
+    private boolean closeAfter;
+    private int status;
+    private long bytes;
+    private long bodyBytes;
+    private Runnable writableTask;
+    private ScheduledFuture<?> execTimer;
+    private ScheduledFuture<?> writeTimer;
+
+    FunctionExchange(FrontHandler connection, ChannelHandlerContext ctx, Front front, HttpRequest request) {
+        this.connection = connection;
+        this.ctx = ctx;
+        this.front = front;
+        this.request = request;
+        this.head = request.method().equals(HttpMethod.HEAD);
+        String id = request.headers().get(Responses.CALL_ID);
+        if (id == null || id.isEmpty()) {
+            id = Responses.newCallId();
+            request.headers().set(Responses.CALL_ID, id);
+        }
+        this.callId = id;
+        front.exchangeStarted();
+    }
+
+    void admit() {
+        withdraw = front.admission.request(ctx.executor(), new Admission.Listener() {
+            @Override
+            public void admitted() {
+                withdraw = null;
+                if (done) {
+                    front.admission.release();
+                    return;
+                }
+                admitted = true;
+                if (front.config.hasExecTimeout()) {
+                    execTimer = ctx.executor().schedule(() -> {
+                        if (!done && call != null) {
+                            call.onTimeout();
+                        }
+                    }, front.config.execTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                }
+                call = front.mode.open(FunctionExchange.this);
+            }
+
+            @Override
+            public void rejected(Admission.Rejection reason) {
+                withdraw = null;
+                if (reason == Admission.Rejection.FULL) {
+                    front.metrics.rejected(Metrics.Rejection.MAX_INFLIGHT);
+                    fail(HttpResponseStatus.TOO_MANY_REQUESTS,
+                            "Concurrent request limit exceeded. Max concurrent requests: " + front.concurrency);
+                } else {
+                    front.metrics.rejected(Metrics.Rejection.QUEUE_TIMEOUT);
+                    fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no free slot within exec_timeout ("
+                            + Responses.duration(front.config.execTimeout()) + "): " + front.limits());
+                }
+            }
+        });
+    }
+
+    void deliver(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            bodyComplete = true;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (call == null) {
+            ReferenceCountUtil.release(content);
+            return;
+        }
+        call.onBody(content);
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public String callId() {
+        return callId;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public java.net.SocketAddress remoteAddress() {
+        return ctx.channel().remoteAddress();
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return ctx.alloc();
+    }
+
+    @Override
+    public void requestBody() {
+        if (!done && !bodyComplete) {
+            connection.read();
+        }
+    }
+
+    @Override
+    public boolean bodyComplete() {
+        return bodyComplete;
+    }
+
+    @Override
+    public boolean responseStarted() {
+        return started;
+    }
+
+    @Override
+    public boolean done() {
+        return done;
+    }
+
+    @Override
+    public void respond(HttpResponse response) {
+        startResponse(response);
+        ctx.write(response);
+        long writeNanos = front.config.writeTimeout().toNanos();
+        if (writeNanos > 0) {
+            writeTimer = ctx.executor().schedule(() -> abort(null,
+                    "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")"),
+                    writeNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    @Override
+    public void send(FullHttpResponse response) {
+        if (done) {
+            response.release();
+            return;
+        }
+        startResponse(response);
+        bytes = response.content().readableBytes();
+        finish(() -> ctx.writeAndFlush(response));
+    }
+
+    @Override
+    public void sendFile(HttpResponse response, FileRegion body) {
+        if (done || head) {
+            if (body != null) {
+                body.release();
+            }
+            if (done) {
+                return;
+            }
+            body = null;
+        }
+        respond(response);
+        if (body != null) {
+            bytes = body.count();
+            ctx.write(body);
+        }
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(written -> {
+            if (done) {
+                return; // aborted meanwhile (write_timeout, client gone)
+            }
+            if (written.isSuccess()) {
+                finish(ctx::newSucceededFuture);
+            } else {
+                abort(null, "response not sent: " + written.cause());
+            }
+        });
+    }
+
+    private void startResponse(HttpResponse response) {
+        if (done || started) {
+            throw new IllegalStateException("response already started");
+        }
+        started = true;
+        status = response.status().code();
+        response.headers().set(Responses.CALL_ID, callId);
+        if (!HttpUtil.isKeepAlive(request) || connection.closingWhenIdle()) {
+            closeAfter = true;
+        }
+        if (closeAfter) {
+            HttpUtil.setKeepAlive(response, false);
+        }
+    }
+
+    @Override
+    public void write(ByteBuf content) {
+        if (done || !started || head) {
+            content.release();
+            return;
+        }
+        bytes += content.readableBytes();
+        ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
+    }
+
+    @Override
+    public void upgrade(HttpResponse switching, io.netty.channel.Channel peer, Tunnel peerTunnel, Runnable switched) {
+        if (done || started) {
+            throw new IllegalStateException("response already started");
+        }
+        started = true;
+        status = switching.status().code();
+        switching.headers().set(Responses.CALL_ID, callId);
+        connection.cancelReadTimer();
+        ctx.writeAndFlush(switching).addListener(written -> {
+            if (!written.isSuccess() || !peer.isActive()) {
+                peer.close();
+                abort(null, "upgrade failed: the client or the upstream went away");
+                return;
+            }
+            // From here on the connection carries another protocol: no HTTP handler may see it.
+            ChannelPipeline pipeline = ctx.pipeline();
+            Tunnel tunnel = new Tunnel();
+            pipeline.addLast(tunnel);
+            pipeline.remove(HttpServerExpectContinueHandler.class);
+            pipeline.remove(FlowControlHandler.class);
+            pipeline.remove(FrontCodec.class); // bytes it held pass on to the tunnel
+            Channel client = ctx.channel();
+            closeAfter = true;
+            client.closeFuture().addListener(closed -> finish(client::newSucceededFuture));
+            pipeline.remove(connection);
+            tunnel.connect(peer);
+            peerTunnel.connect(client);
+            switched.run();
+        });
+    }
+
+    @Override
+    public void flush() {
+        if (!done) {
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public void whenWritable(Runnable task) {
+        if (done) {
+            return;
+        }
+        if (ctx.channel().isWritable()) {
+            task.run();
+        } else {
+            writableTask = task;
+        }
+    }
+
+    void runWritableTask() {
+        Runnable task = writableTask;
+        writableTask = null;
+        if (task != null && !done) {
+            task.run();
+        }
+    }
+
+    @Override
+    public void end() {
+        if (done) {
+            return;
+        }
+        if (!started) {
+            throw new IllegalStateException("end() before respond()");
+        }
+        finish(() -> ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+    }
+
+    @Override
+    public void fail(HttpResponseStatus failure, String message) {
+        if (done) {
+            return;
+        }
+        if (started) {
+            Log.warn(request.method() + " " + request.uri() + ": response cut after it started: " + message);
+            closeAfter = true;
+            ctx.flush(); // what was sent stays sent: the head and status the access line reports
+            finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
+            return;
+        }
+        Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
+        if (!bodyComplete && FrontHandler.hasBody(request)) {
+            closeAfter = true; // the unread rest of the body would be taken for the next request
+        }
+        send(Responses.plain(ctx.alloc(), failure, message));
+    }
+
+    /** Ends the exchange from the front's side: the call is cancelled first. */
+    void abort(HttpResponseStatus failure, String message) {
+        if (done) {
+            return;
+        }
+        if (call != null) {
+            call.cancel();
+        }
+        if (failure == null) {
+            if (!started) {
+                status = 499;
+            }
+            closeAfter = true;
+            Log.info(request.method() + " " + request.uri() + ": " + message);
+            finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
+        } else {
+            fail(failure, message);
+        }
+    }
+
+    /**
+     * Ends the exchange once: the admission slot, the in-flight count and the metrics are
+     * settled here and nowhere else, before {@code lastWrite} sends the response's last
+     * bytes, so that a client holding the whole response finds them settled. With
+     * {@code closeAfter} the connection closes when that write completes.
+     */
+    private void finish(Supplier<ChannelFuture> lastWrite) {
+        if (done) {
+            return;
+        }
+        done = true;
+        writableTask = null;
+        if (execTimer != null) {
+            execTimer.cancel(false);
+        }
+        if (writeTimer != null) {
+            writeTimer.cancel(false);
+        }
+        if (withdraw != null) {
+            withdraw.run();
+            withdraw = null;
+        }
+        if (admitted) {
+            front.admission.release();
+        }
+        front.exchangeEnded();
+        long nanos = System.nanoTime() - startNanos;
+        front.metrics.requestEnded(request.method().name(), status, nanos, bodyBytes, bytes);
+        accessLog(nanos);
+        connection.ended(lastWrite.get(), closeAfter, bodyComplete, FrontHandler.hasBody(request));
+    }
+
+    private void accessLog(long nanos) {
+        String agent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        if (agent != null && agent.startsWith("kube-probe")) {
+            return;
+        }
+        Log.access(request.method().name(), request.uri(), status, bytes, nanos, callId);
+    }
+}
