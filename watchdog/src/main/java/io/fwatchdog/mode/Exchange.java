@@ -1,12 +1,14 @@
 package io.fwatchdog.mode;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.channels.FileChannel;
 
 /**
  * The front's side of one request, as a mode sees it. Every method must be called on
@@ -46,21 +48,19 @@ public interface Exchange {
     void send(FullHttpResponse response);
 
     /**
-     * Sends {@code head}, then {@code body} (a region of a file, or null for none, as for
-     * HEAD), and ends the exchange once the connection has taken the last byte, within
-     * {@code write_timeout}. Takes ownership of {@code body}: it is released, and its file
-     * closed, on every path, a client that goes away included.
+     * Sends {@code head}, then {@code count} bytes of {@code file} from {@code position} (a null
+     * file for no body, as for HEAD), and ends the exchange once the connection has taken the
+     * last byte, within {@code write_timeout}. Takes ownership of {@code file}: it is closed on
+     * every path, a client that goes away included.
      */
-    void sendFile(HttpResponse head, io.netty.channel.FileRegion body);
+    void sendFile(HttpResponse head, FileChannel file, long position, long count);
 
     /**
-     * Switches protocols (a websocket): sends {@code switching} (a 101), then relays this
-     * connection's bytes to {@code peer} and back through {@code peerTunnel}, already the last
-     * handler of {@code peer}'s pipeline. {@code switched} runs once both sides are joined, for
-     * the mode to take its own HTTP handlers out of {@code peer}'s pipeline. The exchange ends
-     * when the connection closes.
+     * Switches protocols (a websocket): sends {@code switching} (a 101), then joins this
+     * connection and {@code peer} byte for byte ({@link Tunnel#splice}), every HTTP handler
+     * gone from both. The exchange ends when the connection closes.
      */
-    void upgrade(HttpResponse switching, io.netty.channel.Channel peer, Tunnel peerTunnel, Runnable switched);
+    void upgrade(HttpResponse switching, Channel peer);
 
     /** Sends what has been written so far, the response head included. */
     void flush();

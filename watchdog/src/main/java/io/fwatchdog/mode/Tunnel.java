@@ -3,9 +3,11 @@ package io.fwatchdog.mode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * One side of a byte-for-byte relay between two channels, once an {@code Upgrade} (a websocket)
@@ -24,8 +26,38 @@ public final class Tunnel extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
     }
 
+    /**
+     * Joins {@code a} and {@code b} byte for byte, on their shared event loop: each pipeline
+     * keeps a tunnel (the one it has, which may already hold bytes, or a new one at its end) and
+     * loses every other handler, removed from the tunnel's side towards the socket so that what a
+     * decoder or a flow-control queue held passes on to the tunnel as it goes.
+     */
+    public static void splice(Channel a, Channel b) {
+        Tunnel toB = takeOver(a.pipeline());
+        Tunnel toA = takeOver(b.pipeline());
+        toB.connect(b);
+        toA.connect(a);
+    }
+
+    private static Tunnel takeOver(ChannelPipeline pipeline) {
+        Tunnel tunnel = pipeline.get(Tunnel.class);
+        if (tunnel == null) {
+            tunnel = new Tunnel();
+            pipeline.addLast(tunnel);
+        }
+        String own = pipeline.context(tunnel).name();
+        List<String> names = pipeline.names();
+        for (int i = names.size() - 1; i >= 0; i--) {
+            String name = names.get(i);
+            if (!name.equals(own) && pipeline.get(name) != null) {
+                pipeline.remove(name);
+            }
+        }
+        return tunnel;
+    }
+
     /** Starts relaying to {@code peer}; called on the channel's event loop. */
-    public void connect(Channel peer) {
+    private void connect(Channel peer) {
         this.peer = peer;
         peer.closeFuture().addListener(closed -> ctx.close());
         Object held;

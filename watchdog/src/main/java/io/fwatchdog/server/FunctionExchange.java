@@ -10,9 +10,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
+import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -22,14 +22,13 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.nio.channels.FileChannel;
 
 /** One request for the function, from arrival to the end of its response. */
 final class FunctionExchange implements Exchange {
@@ -188,7 +187,8 @@ final class FunctionExchange implements Exchange {
     }
 
     @Override
-    public void sendFile(HttpResponse response, FileRegion body) {
+    public void sendFile(HttpResponse response, FileChannel file, long position, long count) {
+        FileRegion body = file == null ? null : new DefaultFileRegion(file, position, count);
         if (done || head) {
             if (body != null) {
                 body.release();
@@ -241,7 +241,7 @@ final class FunctionExchange implements Exchange {
     }
 
     @Override
-    public void upgrade(HttpResponse switching, io.netty.channel.Channel peer, Tunnel peerTunnel, Runnable switched) {
+    public void upgrade(HttpResponse switching, Channel peer) {
         if (done || started) {
             throw new IllegalStateException("response already started");
         }
@@ -256,19 +256,10 @@ final class FunctionExchange implements Exchange {
                 return;
             }
             // From here on the connection carries another protocol: no HTTP handler may see it.
-            ChannelPipeline pipeline = ctx.pipeline();
-            Tunnel tunnel = new Tunnel();
-            pipeline.addLast(tunnel);
-            pipeline.remove(HttpServerExpectContinueHandler.class);
-            pipeline.remove(FlowControlHandler.class);
-            pipeline.remove(FrontCodec.class); // bytes it held pass on to the tunnel
             Channel client = ctx.channel();
             closeAfter = true;
             client.closeFuture().addListener(closed -> finish(client::newSucceededFuture));
-            pipeline.remove(connection);
-            tunnel.connect(peer);
-            peerTunnel.connect(client);
-            switched.run();
+            Tunnel.splice(client, peer);
         });
     }
 

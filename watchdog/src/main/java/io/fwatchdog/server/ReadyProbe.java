@@ -5,7 +5,6 @@ import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.mode.Responses;
-import io.fwatchdog.mode.Tunnel;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.netty.buffer.ByteBuf;
@@ -13,7 +12,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -29,7 +27,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -264,28 +262,24 @@ final class ReadyProbe {
         }
 
         @Override
-        public void sendFile(HttpResponse head, FileRegion region) {
-            try {
+        public void sendFile(HttpResponse head, FileChannel file, long position, long count) {
+            try (file) {
                 if (done) {
                     return;
                 }
                 respond(head);
-                if (region != null) {
-                    keep(region);
+                if (file != null) {
+                    keep(file, position, count);
                 }
             } catch (IOException e) {
                 fail(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot read the file: " + e.getMessage());
                 return;
-            } finally {
-                if (region != null) {
-                    region.release();
-                }
             }
             end();
         }
 
         @Override
-        public void upgrade(HttpResponse switching, Channel peer, Tunnel peerTunnel, Runnable switched) {
+        public void upgrade(HttpResponse switching, Channel peer) {
             peer.close();
             fail(HttpResponseStatus.BAD_GATEWAY, "the function switched protocols");
         }
@@ -370,34 +364,13 @@ final class ReadyProbe {
             }
         }
 
-        /** Up to {@link #MAX_BODY} bytes of a file region, read on the event loop as static mode's lookups are. */
-        private void keep(FileRegion region) throws IOException {
-            WritableByteChannel sink = new WritableByteChannel() {
-                @Override
-                public int write(ByteBuffer source) {
-                    int n = Math.min(source.remaining(), MAX_BODY - body.size());
-                    byte[] bytes = new byte[n];
-                    source.get(bytes);
-                    body.writeBytes(bytes);
-                    return n;
-                }
-
-                @Override
-                public boolean isOpen() {
-                    return true;
-                }
-
-                @Override
-                public void close() {}
-            };
-            long position = 0;
-            while (position < region.count() && body.size() < MAX_BODY) {
-                long n = region.transferTo(sink, position);
-                if (n <= 0) {
-                    break;
-                }
-                position += n;
+        /** Up to {@link #MAX_BODY} bytes of a file, read on the event loop as static mode's lookups are. */
+        private void keep(FileChannel file, long position, long count) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(count, MAX_BODY - body.size()));
+            while (buffer.hasRemaining() && file.read(buffer, position + buffer.position()) >= 0) {
+                // read until the bytes wanted are in, or the file ends
             }
+            body.write(buffer.array(), 0, buffer.position());
         }
     }
 }

@@ -11,12 +11,10 @@ import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -343,15 +341,12 @@ final class ProxyCall implements Call {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
         handler.call = null;
         handler.tunneling = true;
-        Tunnel tunnel = new Tunnel();
-        channel.pipeline().addLast(tunnel);
+        // Here at once: bytes the upstream sends right after its 101 wait in it for the client.
+        channel.pipeline().addLast(new Tunnel());
         HttpHeaders headers = response.headers();
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
-        exchange.upgrade(response, channel, tunnel, () -> {
-            channel.pipeline().remove(UpstreamHandler.class);
-            channel.pipeline().remove(HttpClientCodec.class); // bytes it held pass on to the tunnel
-        });
+        exchange.upgrade(response, channel);
     }
 
     /** Passes the upstream's head on, reworked in place: it is not used again. */

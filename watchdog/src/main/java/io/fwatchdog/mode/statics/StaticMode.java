@@ -5,7 +5,6 @@ import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.Mode;
 import io.fwatchdog.mode.Responses;
-import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -42,7 +41,7 @@ import java.util.Optional;
  * the real root. Symlinks that stay inside the root are followed.
  *
  * <p>Lookups are metadata calls on the event loop, as with any local file server; the body
- * goes out as a {@link DefaultFileRegion}, which the epoll and NIO transports send with
+ * goes out as a file region, which the epoll and NIO transports send with
  * {@code sendfile(2)}: the front has no TLS or compression handler that would need the bytes
  * in user space.
  */
@@ -217,12 +216,11 @@ public final class StaticMode implements Mode {
             headers.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + range.first() + "-" + range.last() + "/" + length);
         }
         if (exchange.request().method().equals(HttpMethod.HEAD) || count == 0) {
-            exchange.sendFile(head, null);
+            exchange.sendFile(head, null, 0, 0);
             return;
         }
-        // Opened last, after every answer that needs no body; the region owns it from here.
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-        exchange.sendFile(head, new DefaultFileRegion(channel, offset, count));
+        // Opened last, after every answer that needs no body; the exchange owns it from here.
+        exchange.sendFile(head, FileChannel.open(file, StandardOpenOption.READ), offset, count);
     }
 
     private static void validators(HttpHeaders headers, String etag, Date lastModified) {
