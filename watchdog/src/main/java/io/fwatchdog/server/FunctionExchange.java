@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -313,7 +314,13 @@ final class FunctionExchange implements Exchange {
             finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
             return;
         }
-        Log.info(request.method() + " " + request.uri() + ": " + failure.code() + " " + message);
+        // A 5xx is the function's or the watchdog's failure, worth a warning; a 4xx is the client's.
+        String line = request.method() + " " + request.uri() + ": " + failure.code() + " " + message;
+        if (failure.codeClass() == HttpStatusClass.SERVER_ERROR) {
+            Log.warn(line);
+        } else {
+            Log.info(line);
+        }
         if (!bodyComplete && FrontHandler.hasBody(request)) {
             closeAfter = true; // the unread rest of the body would be taken for the next request
         }
