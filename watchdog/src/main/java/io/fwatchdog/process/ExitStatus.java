@@ -25,8 +25,9 @@ public record ExitStatus(int code, int signal) {
         return signal == 0 ? code : 128 + signal;
     }
 
+    /** For messages, after the process's name: {@code exited with status 3}, {@code killed by signal 9}. */
     @Override
     public String toString() {
-        return signal == 0 ? "exit status " + code : "killed by signal " + signal;
+        return signal == 0 ? "exited with status " + code : "killed by signal " + signal;
     }
 }

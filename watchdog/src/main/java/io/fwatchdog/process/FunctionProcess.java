@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
  * writes accept direct buffers without copying.
  */
 public interface FunctionProcess {
+    /** Between SIGTERM and SIGKILL whenever the watchdog ends a process tree, in every mode. */
+    Duration KILL_GRACE = Duration.ofSeconds(2);
 
     long pid();
 

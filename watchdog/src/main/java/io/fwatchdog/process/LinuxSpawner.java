@@ -51,8 +51,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class LinuxSpawner implements Spawner {
     private static final Duration SWEEP_PERIOD = Duration.ofMillis(200);
-    /** Between SIGTERM and SIGKILL for what functions left behind, as for the functions themselves. */
-    private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(2);
     /** How long processes sent SIGKILL get to be gone; only one stuck in the kernel takes longer. */
     private static final Duration KILL_WAIT = Duration.ofSeconds(2);
     /**
@@ -437,7 +435,7 @@ final class LinuxSpawner implements Spawner {
     /**
      * Ends this launcher's share of the JVM's descendants that still run once the functions have
      * been ended: processes that left their function's group, whatever they started, and
-     * functions still on their way out. SIGTERM, SIGKILL after {@link #LEFTOVER_GRACE}, and their
+     * functions still on their way out. SIGTERM, SIGKILL after {@link FunctionProcess#KILL_GRACE}, and their
      * exits collected, as orphans come back to the JVM. A process forked meanwhile is found by the
      * next look and signalled too. An interrupt (a second shutdown signal) skips the grace.
      */
@@ -451,7 +449,7 @@ final class LinuxSpawner implements Spawner {
         boolean hurry = Thread.interrupted();
         Set<Long> signalled = new HashSet<>();
         Set<Long> killed = new HashSet<>();
-        long killAt = System.nanoTime() + LEFTOVER_GRACE.toNanos();
+        long killAt = System.nanoTime() + FunctionProcess.KILL_GRACE.toNanos();
         boolean killing = false;
         long giveUpAt = 0;
         try {

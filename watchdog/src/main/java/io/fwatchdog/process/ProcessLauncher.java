@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts function processes, one per request in the fork modes, so starting is kept to a
@@ -12,13 +16,19 @@ import java.util.Map;
  * function API (process groups, a child subreaper, only descriptors 0-2 inherited); elsewhere it
  * falls back to the JDK's process API and says so once in the log.
  *
- * <p>Thread-safe. Processes' pipes are blocking channels to be used on platform threads.
+ * <p>Thread-safe. Processes' pipes are blocking channels, read and written on {@link #io()}.
  */
 public final class ProcessLauncher implements AutoCloseable {
     private final Spawner spawner;
+    private final ExecutorService io;
 
     private ProcessLauncher(Spawner spawner) {
         this.spawner = spawner;
+        AtomicInteger threads = new AtomicInteger();
+        this.io = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
+                .name("fwatchdog-io-" + threads.incrementAndGet())
+                .daemon(true)
+                .unstarted(task));
     }
 
     /** The native launcher when the platform has it, else the JDK fallback. */
@@ -65,6 +75,15 @@ public final class ProcessLauncher implements AutoCloseable {
         return spawner.argumentRoom(executable, argv, environment);
     }
 
+    /**
+     * The threads for blocking pipe I/O of every mode. Platform threads, as the pipes are read
+     * through native calls that would pin virtual ones; cached, as each exchange with a process
+     * keeps a read or a write in flight.
+     */
+    public Executor io() {
+        return io;
+    }
+
     /** Processes started whose exit has not been collected yet. */
     public int liveProcesses() {
         return spawner.liveProcesses();
@@ -72,11 +91,12 @@ public final class ProcessLauncher implements AutoCloseable {
 
     /**
      * Ends what is left of the functions' descendants (those that escaped their process group),
-     * SIGTERM then SIGKILL after a grace, and stops helper threads; call after the function
+     * SIGTERM then SIGKILL after a grace, and stops helper threads and {@link #io()}; call after the function
      * processes have been ended. Blocks until the leftovers are gone, a few seconds at most.
      */
     @Override
     public void close() {
+        io.shutdown();
         spawner.close();
     }
 }

@@ -12,6 +12,7 @@ import io.fwatchdog.mode.fork.ForkMode;
 import io.fwatchdog.mode.http.HttpMode;
 import io.fwatchdog.mode.statics.StaticMode;
 import io.fwatchdog.process.ExitStatus;
+import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.ProcessLauncher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -46,9 +47,6 @@ import sun.misc.Signal;
  * {@code write_timeout}, and only then end the function processes.
  */
 public final class Watchdog {
-    /** How long function processes get between SIGTERM and SIGKILL at shutdown. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(2);
-
     private final Config config;
     private final ProcessLauncher launcher;
     private final Mode mode;
@@ -371,8 +369,9 @@ public final class Watchdog {
             return;
         }
         mode.close();
-        front.connections.close().awaitUninterruptibly(KILL_GRACE.toMillis());
-        group.shutdownGracefully(0, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        // The functions are ended by now; what is left to close gets the same bound they had.
+        front.connections.close().awaitUninterruptibly(FunctionProcess.KILL_GRACE.toMillis());
+        group.shutdownGracefully(0, FunctionProcess.KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
         launcher.close();
         metricsServer.ifPresent(MetricsServer::close);
     }

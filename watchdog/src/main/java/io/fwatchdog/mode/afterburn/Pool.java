@@ -4,11 +4,12 @@ import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitReason;
-import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.process.ProcessLauncher;
+import io.fwatchdog.process.Restarts;
+import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.FunctionEvents;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
@@ -20,11 +21,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -43,23 +42,16 @@ import java.util.function.Consumer;
  * on the pool's own thread; assignments are handed to the requester's event loop.
  */
 final class Pool {
-    /** A worker that lived this long before exiting was not failing at start. */
-    static final Duration STABLE = Duration.ofSeconds(10);
     /** A worker alive this long without a fault proves that the function can start. */
     static final Duration PROVEN = Duration.ofSeconds(1);
-    /** Failed starts in a row after which the watchdog gives up, when no worker ever served. */
-    static final int STARTS_BEFORE_GIVING_UP = 3;
     /** How long a process that closed its stdout while idle has to exit by itself. */
     static final Duration OUTPUT_CLOSED_GRACE = Duration.ofMillis(500);
-    /** Between SIGTERM and SIGKILL when a worker is retired. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
     private final Config config;
     private final ProcessLauncher launcher;
     private final Metrics metrics;
     private final FunctionEvents events;
     private final ByteBufAllocator alloc;
-    final ExecutorService io;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("fwatchdog-afterburn").factory());
 
@@ -70,13 +62,10 @@ final class Pool {
     private final ArrayDeque<Worker> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
     private int starting;
-    /** Consecutive starts that ended before the worker served or proved itself. */
-    private int failures;
-    private long nextStartNanos;
+    /** Starts that ended before the worker served or stayed up for {@link #PROVEN}, and the pause they set. */
+    private final Restarts restarts;
     private boolean startScheduled;
     private boolean ready = true;
-    /** A worker has served a request or stayed up for {@link #PROVEN}: the function can start. */
-    private boolean everProven;
     private boolean closed;
     /** Completes once {@code min_workers} have started, or exceptionally when the function cannot start. */
     private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -87,11 +76,7 @@ final class Pool {
         this.metrics = metrics;
         this.events = events;
         this.alloc = alloc;
-        AtomicInteger threads = new AtomicInteger();
-        this.io = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
-                .name("fwatchdog-io-" + threads.incrementAndGet())
-                .daemon(true)
-                .unstarted(task));
+        this.restarts = new Restarts(status -> config.restartPolicy().restartsAfter(status.success()));
         metrics.watchWorkers(this::idleCount, this::busyCount, this::startingCount);
     }
 
@@ -165,7 +150,6 @@ final class Pool {
         synchronized (this) {
             worker.served++;
             if (answered) {
-                failures = 0;
                 becomeReady();
             }
             if (worker.retired) {
@@ -177,9 +161,9 @@ final class Pool {
             if (taint != null) {
                 retire(worker, reason, taint);
             } else if (config.maxRequests() > 0 && worker.served >= config.maxRequests()) {
-                retire(worker, ExitReason.RECYCLED, "served max_requests (" + config.maxRequests() + ")");
+                retire(worker, ExitReason.RECYCLED, null);
             } else if (closed) {
-                retire(worker, ExitReason.KILLED, "shutdown");
+                retire(worker, ExitReason.KILLED, null);
             } else {
                 offer(worker);
             }
@@ -222,17 +206,21 @@ final class Pool {
         next.loop.execute(() -> next.assigned.accept(worker));
     }
 
-    /** Ends {@code worker}: it is out of the pool at once, and reaped when it exits. */
-    private void retire(Worker worker, ExitReason reason, String why) {
+    /**
+     * Ends {@code worker}: it is out of the pool at once, and reaped when it exits.
+     *
+     * @param fault what the worker did wrong, for the log; null for the normal course (recycling, shutdown)
+     */
+    private void retire(Worker worker, ExitReason reason, String fault) {
         worker.retired = true;
         live.remove(worker);
         idle.remove(worker);
         ending.add(worker);
         worker.endedBy = reason;
-        if (reason != ExitReason.RECYCLED) {
-            Log.warn("afterburn: retiring function process " + worker.process.pid() + ": it " + why);
+        if (fault != null) {
+            Log.warn("afterburn: retiring function process " + worker.process.pid() + ": it " + fault);
         }
-        worker.process.terminate(KILL_GRACE);
+        worker.process.terminate(FunctionProcess.KILL_GRACE);
         worker.close();
     }
 
@@ -249,9 +237,9 @@ final class Pool {
         if (missing <= 0) {
             return;
         }
-        if (failures > 0) {
+        if (restarts.failing()) {
             // While starts fail: one at a time, each after the backoff that the last failure set.
-            long wait = nextStartNanos - System.nanoTime();
+            long wait = restarts.nanosToNextStart();
             if (wait > 0) {
                 if (!startScheduled) {
                     startScheduled = true;
@@ -289,7 +277,7 @@ final class Pool {
             return;
         }
         metrics.processStarted();
-        Worker worker = new Worker(process, io, alloc, config.maxHeaderSize(), this::taintedIdle);
+        Worker worker = new Worker(process, launcher.io(), alloc, config.maxHeaderSize(), this::taintedIdle);
         LogRelay.start(process.stderr(), "stderr", config.logBufferSize(), config.prefixLogs(),
                 (stream, line, prefix) -> Log.relay(stream, line, prefix, worker.callId(), process.pid()))
                 .whenComplete((ignored, error) -> closeQuietly(process));
@@ -302,7 +290,7 @@ final class Pool {
             stop = closed;
             live.add(worker);
             if (stop) {
-                retire(worker, ExitReason.KILLED, "started during shutdown");
+                retire(worker, ExitReason.KILLED, null);
             } else {
                 offer(worker);
                 if (live.size() >= config.minWorkers()) {
@@ -317,7 +305,6 @@ final class Pool {
 
     private synchronized void provedItself(Worker worker) {
         if (live.contains(worker) && worker.taint() == null) {
-            failures = 0;
             becomeReady();
         }
     }
@@ -334,24 +321,23 @@ final class Pool {
                 return;
             }
             worker.retired = true;
-            worker.taint("exited (" + status + ")");
+            worker.taint(status.toString());
         }
         metrics.processExited(ExitReason.of(status));
-        Log.warn("afterburn: function process " + worker.process.pid() + " exited: " + status);
-        worker.process.terminate(KILL_GRACE); // whatever it left behind in its group
+        Log.warn("afterburn: function process " + worker.process.pid() + " " + status);
+        worker.process.terminate(FunctionProcess.KILL_GRACE); // whatever it left behind in its group
         worker.close();
-        if (!config.restartPolicy().restartsAfter(status.success())) {
+        if (!restarts.restartsAfter(status)) {
             synchronized (this) {
                 closed = true;
-                started.completeExceptionally(new IllegalStateException("function process exited: " + status));
+                started.completeExceptionally(new IllegalStateException("function process " + status));
             }
             Log.info("restart_policy=" + config.restartPolicy().setting() + ": not replacing the function process");
             events.ended(status);
             return;
         }
         synchronized (this) {
-            boolean early = worker.served == 0 && System.nanoTime() - worker.startedNanos < STABLE.toNanos();
-            if (early) {
+            if (worker.served == 0 && Restarts.endsEarly(worker.startedNanos)) {
                 startFailed(status);
             }
             grow();
@@ -364,17 +350,15 @@ final class Pool {
      * until a worker proves itself.
      */
     private void startFailed(ExitStatus status) {
-        failures++;
-        Duration backoff = Backoff.after(failures - 1);
-        nextStartNanos = System.nanoTime() + backoff.toNanos();
-        Log.warn("afterburn: the function failed at start (" + status + "); next start in " + backoff.toMillis() + "ms");
+        Duration backoff = restarts.failed();
+        Log.warn("afterburn: the function failed at start (" + status + "); next start in " + Responses.duration(backoff));
         if (ready && live.stream().noneMatch(worker -> worker.taint() == null)) {
             ready = false;
             thread.execute(() -> events.readinessChanged(false));
         }
-        if (!everProven && failures >= STARTS_BEFORE_GIVING_UP) {
+        if (restarts.givesUp()) {
             // It never got going: a broken deployment, not a bad moment. Restarting the container says so.
-            String message = "afterburn: the function failed at start " + failures + " times in a row (last: " + status
+            String message = "afterburn: the function failed at start " + restarts.failures() + " times in a row (last: " + status
                     + ") and never served; giving up (its stderr is in the log above)";
             closed = true;
             if (!started.isDone()) {
@@ -389,7 +373,7 @@ final class Pool {
     }
 
     private void becomeReady() {
-        everProven = true;
+        restarts.proven();
         if (!ready) {
             ready = true;
             Log.info("afterburn: the function is serving again");
@@ -405,7 +389,7 @@ final class Pool {
             // Oldest idle workers are at the tail.
             while (live.size() > config.minWorkers() && !idle.isEmpty()
                     && now - idle.peekLast().idleSinceNanos >= limit) {
-                retire(idle.peekLast(), ExitReason.RECYCLED, "was idle for idle_timeout");
+                retire(idle.peekLast(), ExitReason.RECYCLED, null);
             }
         }
     }
@@ -437,12 +421,12 @@ final class Pool {
             closed = true;
             waiting.clear();
             all = new ArrayList<>(live);
-            all.forEach(worker -> retire(worker, ExitReason.KILLED, "shutdown"));
+            all.forEach(worker -> retire(worker, ExitReason.KILLED, null));
         }
         if (!all.isEmpty()) {
             Log.info("shutdown: ending " + all.size() + " function processes");
         }
-        long deadline = System.nanoTime() + KILL_GRACE.toNanos() + TimeUnit.SECONDS.toNanos(1);
+        long deadline = System.nanoTime() + FunctionProcess.KILL_GRACE.toNanos() + TimeUnit.SECONDS.toNanos(1);
         synchronized (this) {
             try {
                 while (!ending.isEmpty() || starting > 0) {
@@ -458,7 +442,6 @@ final class Pool {
             }
         }
         thread.shutdownNow();
-        io.shutdown();
     }
 
     private static void closeQuietly(FunctionProcess process) {

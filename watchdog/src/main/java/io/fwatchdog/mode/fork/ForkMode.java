@@ -12,29 +12,23 @@ import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.Mode;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * streaming and serializing modes: a process per request (SPEC §4.1).
  *
- * <p>Process pipes are blocking, so their reads and writes run on the mode's own pool of
- * platform threads (the pipes are read through native calls, which would pin virtual threads)
+ * <p>Process pipes are blocking, so their reads and writes run on the launcher's I/O threads
  * and hand their results to the request's event loop.
  */
 public final class ForkMode implements Mode {
-    /** Between SIGTERM and SIGKILL when a request's process tree is ended. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(2);
     /** Largest piece read from a pipe at once. */
     static final int CHUNK = 64 * 1024;
 
@@ -45,7 +39,7 @@ public final class ForkMode implements Mode {
     /** Processes started and not yet exited, each with why the watchdog ended it, if it did. */
     private final Map<FunctionProcess, AtomicReference<ExitReason>> live = new ConcurrentHashMap<>();
     private final Metrics metrics;
-    final ExecutorService io;
+    final Executor io;
     /** Processes started ahead of requests; null without {@code prefork}. */
     private final Prefork prefork;
     /** What the command and the inherited environment leave for a request's {@code Http_*} variables. */
@@ -56,11 +50,7 @@ public final class ForkMode implements Mode {
         this.launcher = launcher;
         this.metrics = metrics;
         this.argv = List.copyOf(config.functionCommand());
-        AtomicInteger threads = new AtomicInteger();
-        this.io = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
-                .name("fwatchdog-io-" + threads.incrementAndGet())
-                .daemon(true)
-                .unstarted(task));
+        this.io = launcher.io();
         // Started here, before the listener exists, so the functions boot while the watchdog does.
         this.prefork = config.prefork() > 0 ? new Prefork(this, config.prefork()) : null;
         if (prefork != null) {
@@ -118,7 +108,7 @@ public final class ForkMode implements Mode {
         if (endedBy != null) {
             endedBy.compareAndSet(null, why);
         }
-        process.terminate(KILL_GRACE);
+        process.terminate(FunctionProcess.KILL_GRACE);
     }
 
     /**
@@ -142,7 +132,7 @@ public final class ForkMode implements Mode {
         running.forEach(process -> end(process, ExitReason.KILLED));
         try {
             CompletableFuture.allOf(running.stream().map(FunctionProcess::onExit).toArray(CompletableFuture[]::new))
-                    .get(KILL_GRACE.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                    .get(FunctionProcess.KILL_GRACE.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             Log.warn("shutdown: " + live.size() + " function processes did not exit after SIGKILL");
         } catch (InterruptedException e) {
@@ -150,7 +140,6 @@ public final class ForkMode implements Mode {
         } catch (java.util.concurrent.ExecutionException e) {
             Log.warn("shutdown: " + e.getCause());
         }
-        io.shutdown();
     }
 
     /** Processes started and not yet exited. */

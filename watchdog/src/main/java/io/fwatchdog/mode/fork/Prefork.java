@@ -1,10 +1,11 @@
 package io.fwatchdog.mode.fork;
 
 import io.fwatchdog.log.Log;
+import io.fwatchdog.mode.Responses;
 import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.ExitStatus;
-import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.FunctionProcess;
+import io.fwatchdog.process.Restarts;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -20,8 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One platform thread does the starting, so a crash loop costs one spawn at a time: a
  * process that exits while waiting within {@link #QUICK_DEATH} of its start (or a start that
- * fails) doubles the pause before the next start, from {@link Backoff#FIRST} up to
- * {@link Backoff#MAX}. A process that is taken, or that lived longer, resets the pause.
+ * fails) doubles the pause before the next start, by {@link Restarts#pause}. A process that is taken, or that lived longer, resets the pause.
  *
  * <p>Waiting processes belong to the pool: their pipes are closed here when they die unused.
  * Once taken, they belong to the request, exactly as a freshly spawned one.
@@ -107,7 +107,7 @@ final class Prefork implements AutoCloseable {
             try {
                 failures++;
                 Log.warn("prefork: function could not be started: " + e.getMessage()
-                        + "; next try in " + millis(backoff(failures)));
+                        + "; next try in " + Responses.duration(backoff(failures)));
             } finally {
                 lock.unlock();
             }
@@ -154,7 +154,7 @@ final class Prefork implements AutoCloseable {
         failures = quick ? failures + 1 : 0;
         Log.warn("prefork: process " + entry.process.pid() + " exited while waiting for a request ("
                 + (status == null ? "status unknown" : ProcessCall.failure(status)) + "); replacing it"
-                + (failures == 0 ? "" : " in " + millis(backoff(failures))));
+                + (failures == 0 ? "" : " in " + Responses.duration(backoff(failures))));
         changed.signal();
     }
 
@@ -162,11 +162,7 @@ final class Prefork implements AutoCloseable {
 
     /** The pause before the next start after {@code failures} quick deaths in a row. */
     static Duration backoff(int failures) {
-        return failures == 0 ? Duration.ZERO : Backoff.after(failures - 1);
-    }
-
-    private static String millis(Duration d) {
-        return d.toMillis() + "ms";
+        return failures == 0 ? Duration.ZERO : Restarts.pause(failures - 1);
     }
 
     private static void closePipes(FunctionProcess process) {

@@ -5,6 +5,7 @@ import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -138,7 +139,7 @@ abstract class ProcessCall implements Call {
         exit = status;
         // Whatever the function left behind in its group ends with it; this also closes
         // stdout for good when a background child inherited it.
-        process.terminate(ForkMode.KILL_GRACE);
+        process.terminate(FunctionProcess.KILL_GRACE);
         maybeFinish();
     }
 
@@ -154,7 +155,7 @@ abstract class ProcessCall implements Call {
         }
         if (timedOut) {
             exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "function did not finish within exec_timeout ("
-                    + seconds(mode.config.execTimeout().toNanos()) + ")");
+                    + Responses.duration(mode.config.execTimeout()) + ")");
         } else {
             finished(exit);
         }
@@ -176,7 +177,7 @@ abstract class ProcessCall implements Call {
         // The function has exited, yet its stdout is still open: a process it left outside its
         // group holds it. That process is out of reach until shutdown; the request is not.
         exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "function output not ended within exec_timeout ("
-                + seconds(mode.config.execTimeout().toNanos()) + "): a process the function left behind holds it open");
+                + Responses.duration(mode.config.execTimeout()) + "): a process the function left behind holds it open");
         released();
     }
 
@@ -190,14 +191,7 @@ abstract class ProcessCall implements Call {
     }
 
     static String failure(ExitStatus status) {
-        return status.signal() != 0
-                ? "function was killed by signal " + status.signal()
-                : "function exited with status " + status.code();
-    }
-
-    static String seconds(long nanos) {
-        long millis = nanos / 1_000_000;
-        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+        return "function " + status;
     }
 
     /** Reads once into {@code buf}'s writable space; -1 at end-of-file. Blocking. */

@@ -8,6 +8,7 @@ import io.fwatchdog.log.Log;
 import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.BodyBuffer;
 import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -446,10 +447,10 @@ final class ProxyCall implements Call {
         finish(false);
         if (waiting && !mode.supervisor.ready()) {
             exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "upstream not ready within exec_timeout (" + mode.config.execTimeout().toMillis() + "ms)");
+                    "upstream not ready within exec_timeout (" + Responses.duration(mode.config.execTimeout()) + ")");
         } else {
             exchange.fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream did not respond within "
-                    + (shortTimeout != null ? "X-Timeout" : "exec_timeout (" + mode.config.execTimeout().toMillis() + "ms)"));
+                    + (shortTimeout != null ? "X-Timeout" : "exec_timeout (" + Responses.duration(mode.config.execTimeout()) + ")"));
         }
     }
 

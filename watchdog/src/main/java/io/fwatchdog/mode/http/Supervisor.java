@@ -4,11 +4,12 @@ import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
-import io.fwatchdog.process.Backoff;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.process.ProcessLauncher;
+import io.fwatchdog.process.Restarts;
+import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.FunctionEvents;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,18 +39,15 @@ import java.util.concurrent.TimeoutException;
  * start is someone else's too, such as an upstream left running by a watchdog that was killed:
  * the start fails rather than proxy to it.
  *
- * <p>Threading: state is guarded by this object's lock; process exits arrive on reaper threads
- * and everything that may wait runs on the supervisor's own thread.
+ * <p>Threading: state is guarded by this object's lock, which every proxied request and health
+ * check takes, so it is never held while a process is spawned or anything waits; process exits
+ * arrive on reaper threads and everything that may wait runs on the supervisor's own thread.
  */
 final class Supervisor {
     /** Between probes while the upstream starts. */
     static final Duration PROBE_PERIOD = Duration.ofMillis(5);
     /** Longest pause between GETs of {@code ready_path} to an upstream that answers non-2xx. */
     static final Duration MAX_ASK_PERIOD = Duration.ofMillis(100);
-    /** A process that ran this long before it exited is not part of a crash loop. */
-    static final Duration STABLE = Duration.ofSeconds(10);
-    /** Between SIGTERM and SIGKILL when the upstream is stopped. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(5);
 
     private final Config config;
     private final ProcessLauncher launcher;
@@ -59,12 +57,14 @@ final class Supervisor {
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("fwatchdog-supervisor").factory());
 
+    private final Restarts restarts;
     private FunctionProcess process;
     private long startedNanos;
-    private int failures;
+    /** A spawn is under way outside the lock; {@link #stop} waits for it to end the process it yields. */
+    private boolean spawning;
     private boolean ready;
     private boolean stopped;
-    private int restarts;
+    private int restartCount;
     /** Completes when the upstream is next ready; replaced each time it stops being ready. */
     private CompletableFuture<Void> whenReady = new CompletableFuture<>();
 
@@ -74,6 +74,7 @@ final class Supervisor {
         this.launcher = launcher;
         this.upstream = upstream;
         this.events = events;
+        this.restarts = new Restarts(status -> config.restartPolicy().restartsAfter(status.success()));
     }
 
     /** Starts the upstream (when there is a command) and begins probing it; returns at once. */
@@ -92,7 +93,7 @@ final class Supervisor {
 
     /** How many times the upstream has been restarted. */
     synchronized int restarts() {
-        return restarts;
+        return restartCount;
     }
 
     /**
@@ -109,7 +110,7 @@ final class Supervisor {
             throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalStateException("upstream " + upstream.display() + " did not become ready within"
-                    + " startup_timeout (" + config.startupTimeout().toMillis() + "ms)");
+                    + " startup_timeout (" + Responses.duration(config.startupTimeout()) + ")");
         }
     }
 
@@ -118,25 +119,24 @@ final class Supervisor {
             return;
         }
         FunctionProcess started = null;
-        synchronized (this) {
-            if (stopped) {
-                return;
-            }
-            if (!config.functionCommand().isEmpty()) {
-                try {
-                    started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), System.getenv());
-                } catch (IOException | RuntimeException e) {
-                    metrics.processStartFailed();
-                    Log.error("cannot start the upstream " + String.join(" ", config.functionCommand()) + ": " + e.getMessage());
-                    failed(ExitStatus.exited(127));
+        if (!config.functionCommand().isEmpty()) {
+            synchronized (this) {
+                if (stopped) {
                     return;
                 }
-                process = started;
-                startedNanos = System.nanoTime();
-                metrics.processStarted();
+                spawning = true;
             }
-        }
-        if (started != null) {
+            try {
+                started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), System.getenv());
+            } catch (IOException | RuntimeException e) {
+                spawned(null);
+                metrics.processStartFailed();
+                Log.error("cannot start the upstream " + String.join(" ", config.functionCommand()) + ": " + e.getMessage());
+                failed(ExitStatus.exited(127));
+                return;
+            }
+            spawned(started);
+            metrics.processStarted();
             FunctionProcess running = started;
             LogRelay.start(running.stdout(), "stdout", config.logBufferSize(), config.prefixLogs());
             LogRelay.start(running.stderr(), "stderr", config.logBufferSize(), config.prefixLogs());
@@ -145,6 +145,16 @@ final class Supervisor {
             Log.info("started upstream " + String.join(" ", config.functionCommand()) + " (pid " + running.pid() + ")");
         }
         probe(started, System.nanoTime() + config.startupTimeout().toNanos(), PROBE_PERIOD, null);
+    }
+
+    /** Ends a spawn; {@code started} is null when it failed. */
+    private synchronized void spawned(FunctionProcess started) {
+        spawning = false;
+        if (started != null) {
+            process = started; // also when stopped meanwhile: stop() is waiting to end it
+            startedNanos = System.nanoTime();
+        }
+        notifyAll();
     }
 
     /**
@@ -207,18 +217,20 @@ final class Supervisor {
         if (System.nanoTime() - deadline >= 0) {
             String message = "upstream " + upstream.display() + config.readyPath()
                     .map(path -> " did not answer GET " + path + " with 2xx").orElse(" did not accept connections")
-                    + " within startup_timeout (" + config.startupTimeout().toMillis() + "ms)"
+                    + " within startup_timeout (" + Responses.duration(config.startupTimeout()) + ")"
                     + (said == null ? "" : "; it last " + said.detail());
-            Log.error(message);
-            if (candidate == null) {
-                failFirstStart(message);
-            } else {
-                candidate.terminate(KILL_GRACE); // its exit restarts it, or ends the watchdog
-                synchronized (this) {
-                    if (restarts == 0 && !whenReady.isDone()) {
-                        whenReady.completeExceptionally(new IllegalStateException(message));
-                    }
+            if (candidate != null) {
+                candidate.terminate(FunctionProcess.KILL_GRACE); // its exit restarts it, or ends the watchdog
+            }
+            boolean first;
+            synchronized (this) {
+                first = restartCount == 0 && !whenReady.isDone();
+                if (first) {
+                    whenReady.completeExceptionally(new IllegalStateException(message));
                 }
+            }
+            if (!first) {
+                Log.error(message); // the first start's failure ends the watchdog, which logs it then
             }
             return;
         }
@@ -230,10 +242,6 @@ final class Supervisor {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private synchronized void failFirstStart(String message) {
-        whenReady.completeExceptionally(new IllegalStateException(message));
     }
 
     private void becameReady(FunctionProcess candidate) {
@@ -266,7 +274,7 @@ final class Supervisor {
                 return;
             }
         }
-        Log.warn("upstream exited: " + status);
+        Log.warn("upstream " + status);
         metrics.processExited(ExitReason.of(status));
         if (wasReady) {
             events.readinessChanged(false);
@@ -276,25 +284,31 @@ final class Supervisor {
 
     /** Decides by {@code restart_policy} what follows an exit (or a failed start). */
     private void failed(ExitStatus status) {
-        if (!config.restartPolicy().restartsAfter(status.success())) {
-            synchronized (this) {
-                stopped = true;
-                whenReady.completeExceptionally(new IllegalStateException("upstream exited: " + status));
+        boolean restart;
+        Duration backoff = null;
+        synchronized (this) {
+            if (stopped) {
+                return; // a spawn that failed while the upstream was being stopped
             }
+            restart = restarts.restartsAfter(status);
+            if (!restart) {
+                stopped = true;
+                whenReady.completeExceptionally(new IllegalStateException("upstream " + status));
+            } else {
+                if (!Restarts.endsEarly(startedNanos)) {
+                    restarts.proven();
+                }
+                backoff = restarts.failed();
+                restartCount++;
+                metrics.upstreamRestarted();
+            }
+        }
+        if (!restart) {
             Log.info("restart_policy=" + config.restartPolicy().setting() + ": not restarting the upstream");
             events.ended(status);
             return;
         }
-        Duration backoff;
-        synchronized (this) {
-            if (System.nanoTime() - startedNanos >= STABLE.toNanos()) {
-                failures = 0;
-            }
-            backoff = Backoff.after(failures++);
-            restarts++;
-            metrics.upstreamRestarted();
-        }
-        Log.info("restarting the upstream in " + backoff.toMillis() + "ms");
+        Log.info("restarting the upstream in " + Responses.duration(backoff));
         thread.schedule(this::launch, backoff.toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -315,21 +329,29 @@ final class Supervisor {
     }
 
     /**
-     * Stops restarting and ends the upstream: SIGTERM, {@link #KILL_GRACE}, SIGKILL. Called at
-     * shutdown once in-flight requests have drained.
+     * Stops restarting and ends the upstream: SIGTERM, {@link FunctionProcess#KILL_GRACE}, SIGKILL.
+     * Called at shutdown once in-flight requests have drained.
      */
     void stop() {
         FunctionProcess running;
         synchronized (this) {
             stopped = true;
-            running = process;
             ready = false;
+            while (spawning) {
+                try {
+                    wait(); // a spawn takes milliseconds; the process it yields is ended below
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            running = process;
         }
         if (running != null) {
             Log.info("shutdown: stopping the upstream (pid " + running.pid() + ")");
-            running.terminate(KILL_GRACE);
+            running.terminate(FunctionProcess.KILL_GRACE);
             try {
-                running.onExit().get(KILL_GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+                running.onExit().get(FunctionProcess.KILL_GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
