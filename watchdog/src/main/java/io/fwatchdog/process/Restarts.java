@@ -15,8 +15,6 @@ public final class Restarts {
     public static final Duration STABLE = Duration.ofSeconds(10);
     /** Failed starts in a row after which a function that never proved itself is given up. */
     static final int STARTS_BEFORE_GIVING_UP = 3;
-    private static final Duration FIRST = Duration.ofMillis(100);
-    private static final Duration MAX = Duration.ofSeconds(10);
 
     private final Predicate<ExitStatus> policy;
     private int failures;
@@ -29,9 +27,8 @@ public final class Restarts {
     }
 
     /** The pause after the failure numbered {@code failure}, counting from 0 for the first. */
-    public static Duration pause(int failure) {
-        long millis = FIRST.toMillis() << Math.min(failure, 20);
-        return Duration.ofMillis(Math.min(millis, MAX.toMillis()));
+    private static Duration pause(int failure) {
+        return Duration.ofMillis(Math.min(100L << Math.min(failure, 20), 10_000));
     }
 
     /** True when a process started at {@code startedNanos} that ends now has failed at start. */

@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One platform thread does the starting, so a crash loop costs one spawn at a time: a
  * process that exits while waiting within {@link #QUICK_DEATH} of its start (or a start that
- * fails) doubles the pause before the next start, by {@link Restarts#pause}. A process that is taken, or that lived longer, resets the pause.
+ * fails) doubles the pause before the next start, as {@link Restarts} spaces them. A process
+ * that is taken, or that lived longer, resets the pause.
  *
  * <p>Waiting processes belong to the pool: their pipes are closed here when they die unused.
  * Once taken, they belong to the request, exactly as a freshly spawned one.
@@ -36,7 +37,7 @@ final class Prefork implements AutoCloseable {
     /** Started and untouched, oldest first: the oldest has had the longest to boot. Guarded by lock. */
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     /** Quick deaths and failed starts in a row. Guarded by lock. */
-    private int failures;
+    private final Restarts restarts = new Restarts(status -> true);
     private boolean closed;
     private final Thread starter;
 
@@ -62,7 +63,7 @@ final class Prefork implements AutoCloseable {
             while ((next = waiting.pollFirst()) != null) {
                 changed.signal();
                 if (!next.process.exited()) {
-                    failures = 0;
+                    restarts.proven();
                     return next.process;
                 }
                 // Exited, perhaps not reaped yet: whoever takes it out of the pool handles its death.
@@ -82,7 +83,7 @@ final class Prefork implements AutoCloseable {
                 while (!closed && waiting.size() >= size) {
                     changed.awaitUninterruptibly();
                 }
-                pause = backoff(failures).toNanos();
+                pause = restarts.failing() ? restarts.nanosToNextStart() : 0;
                 while (!closed && pause > 0) {
                     pause = changed.awaitNanos(pause);
                 }
@@ -105,9 +106,8 @@ final class Prefork implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             lock.lock();
             try {
-                failures++;
                 Log.warn("prefork: function could not be started: " + e.getMessage()
-                        + "; next try in " + Responses.duration(backoff(failures)));
+                        + "; next try in " + Responses.duration(restarts.failed()));
             } finally {
                 lock.unlock();
             }
@@ -151,19 +151,19 @@ final class Prefork implements AutoCloseable {
             return;
         }
         boolean quick = System.nanoTime() - entry.startedNanos < QUICK_DEATH.toNanos();
-        failures = quick ? failures + 1 : 0;
+        String next = "";
+        if (quick) {
+            next = " in " + Responses.duration(restarts.failed());
+        } else {
+            restarts.proven();
+        }
         Log.warn("prefork: process " + entry.process.pid() + " exited while waiting for a request ("
                 + (status == null ? "status unknown" : ProcessCall.failure(status)) + "); replacing it"
-                + (failures == 0 ? "" : " in " + Responses.duration(backoff(failures))));
+                + next);
         changed.signal();
     }
 
     private record Waiting(FunctionProcess process, long startedNanos) {}
-
-    /** The pause before the next start after {@code failures} quick deaths in a row. */
-    static Duration backoff(int failures) {
-        return failures == 0 ? Duration.ZERO : Restarts.pause(failures - 1);
-    }
 
     private static void closePipes(FunctionProcess process) {
         ProcessCall.closeQuietly(process.stdin());

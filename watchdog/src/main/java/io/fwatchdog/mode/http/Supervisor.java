@@ -284,15 +284,13 @@ final class Supervisor {
 
     /** Decides by {@code restart_policy} what follows an exit (or a failed start). */
     private void failed(ExitStatus status) {
-        boolean restart;
         Duration backoff = null;
         synchronized (this) {
             if (stopped) {
                 return; // a spawn that failed while the upstream was being stopped
             }
-            restart = restarts.restartsAfter(status);
-            if (!restart) {
-                stopped = true;
+            stopped = !restarts.restartsAfter(status);
+            if (stopped) {
                 whenReady.completeExceptionally(new IllegalStateException("upstream " + status));
             } else {
                 if (!Restarts.endsEarly(startedNanos)) {
@@ -303,7 +301,7 @@ final class Supervisor {
                 metrics.upstreamRestarted();
             }
         }
-        if (!restart) {
+        if (backoff == null) {
             Log.info("restart_policy=" + config.restartPolicy().setting() + ": not restarting the upstream");
             events.ended(status);
             return;
