@@ -1,8 +1,8 @@
 package io.fwatchdog.process;
 
-import static io.fwatchdog.process.Processes.DEADLINE;
-import static io.fwatchdog.process.Processes.ENV;
-import static io.fwatchdog.process.Processes.which;
+import static io.fwatchdog.testing.Processes.DEADLINE;
+import static io.fwatchdog.testing.Processes.ENV;
+import static io.fwatchdog.testing.Processes.which;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

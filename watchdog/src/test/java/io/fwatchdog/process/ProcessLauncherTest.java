@@ -1,14 +1,14 @@
 package io.fwatchdog.process;
 
-import static io.fwatchdog.process.Processes.DEADLINE;
-import static io.fwatchdog.process.Processes.ENV;
-import static io.fwatchdog.process.Processes.await;
-import static io.fwatchdog.process.Processes.readAll;
-import static io.fwatchdog.process.Processes.readLine;
-import static io.fwatchdog.process.Processes.readString;
-import static io.fwatchdog.process.Processes.reaped;
-import static io.fwatchdog.process.Processes.stat;
-import static io.fwatchdog.process.Processes.which;
+import static io.fwatchdog.testing.Processes.DEADLINE;
+import static io.fwatchdog.testing.Processes.ENV;
+import static io.fwatchdog.testing.Processes.await;
+import static io.fwatchdog.testing.Processes.readAll;
+import static io.fwatchdog.testing.Processes.readLine;
+import static io.fwatchdog.testing.Processes.readString;
+import static io.fwatchdog.testing.Processes.reaped;
+import static io.fwatchdog.testing.Processes.stat;
+import static io.fwatchdog.testing.Processes.which;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
