@@ -20,7 +20,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The command line: one flag per configuration variable layered over the environment, the
@@ -109,11 +111,24 @@ final class Cli implements Callable<Integer> {
                     .setOut(stdout)
                     .setErr(stderr)
                     .setExpandAtFiles(false)
+                    .setParameterExceptionHandler(Cli::usageError)
                     .execute(flags);
         } finally {
             stdout.flush();
             stderr.flush();
         }
+    }
+
+    /**
+     * The mistake, picocli's guess at what was meant if it has one, and where the options are:
+     * picocli would print the whole usage, ninety lines that scroll the mistake out of sight.
+     */
+    private static int usageError(ParameterException e, String[] args) {
+        var err = e.getCommandLine().getErr();
+        err.println("fwatchdog: " + e.getMessage());
+        UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try 'fwatchdog --help' for the options.");
+        return CommandLine.ExitCode.USAGE;
     }
 
     private static OptionSpec flag(Variable variable) {

@@ -139,6 +139,23 @@ class CliTest {
     }
 
     @Test
+    void unknownFlagPrintsTheErrorAndWhereTheHelpIsInsteadOfTheUsage() {
+        run("--no-such-flag");
+
+        assertThat(err().lines()).containsExactly(
+                "fwatchdog: Unknown option: '--no-such-flag'",
+                "Try 'fwatchdog --help' for the options.");
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void misspeltFlagSuggestsTheFlagMeant() {
+        run("--exec-timeot", "1s");
+
+        assertThat(err()).contains("--exec-timeout").contains("--help").doesNotContain("Usage:");
+    }
+
+    @Test
     void invalidFlagValueExitsWithStatus2NamingTheVariable() {
         assertThat(run("--exec-timeout", "10x")).isEqualTo(2);
         assertThat(err()).isEqualTo("fwatchdog: invalid configuration:" + System.lineSeparator()
