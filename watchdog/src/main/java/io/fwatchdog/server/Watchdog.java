@@ -220,6 +220,7 @@ public final class Watchdog {
             throw e;
         }
         Log.info("fwatchdog " + config.mode().name().toLowerCase() + " mode listening on port " + port()
+                + (metricsListener.isPresent() ? ", metrics on port " + metricsPort() : ", metrics off")
                 + (config.functionCommand().isEmpty() ? "" : ", function: " + String.join(" ", config.functionCommand())));
     }
 
