@@ -37,7 +37,6 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import sun.misc.Signal;
 
 /**
@@ -60,8 +59,13 @@ public final class Watchdog {
     private final Optional<MetricsServer> metricsServer;
     private final Optional<Channel> metricsListener;
     private final CountDownLatch terminated = new CountDownLatch(1);
-    private final AtomicInteger signals = new AtomicInteger();
-    private volatile Thread shutdownThread;
+    /**
+     * Guards {@link #drainer}. Each signal runs its handler on a thread of its own, so two signals
+     * sent together call {@link #shutdown} at once: the second must see the drainer started, or
+     * its interrupt would have nothing to reach and the drain would wait in full.
+     */
+    private final Object signalLock = new Object();
+    private Thread drainer;
     private volatile int exitStatus;
     private final AtomicBoolean stopped = new AtomicBoolean();
     /** A listener or an event loop died: the watchdog is ending with status 1. */
@@ -231,9 +235,11 @@ public final class Watchdog {
             watchdog = new Watchdog(config, metricsBind(config));
             Watchdog created = watchdog;
             // Before the lock file exists: an orchestrator may signal as soon as it sees health.
-            for (String name : new String[] {"TERM", "INT"}) {
-                Signal.handle(new Signal(name), signal -> created.shutdown());
-            }
+            Signal.handle(new Signal("TERM"), signal -> created.shutdown());
+            // Ctrl-C at a terminal: nobody routes traffic to a terminal session, so waiting out
+            // healthcheck_interval would only keep the user waiting. Otherwise SIGINT is SIGTERM.
+            boolean terminal = System.console() != null && System.console().isTerminal();
+            Signal.handle(new Signal("INT"), signal -> created.shutdown(terminal));
             watchdog.becomeHealthy();
         } catch (UncheckedIOException e) {
             // The log is configured by now: these lines are in log_format, JSON included.
@@ -296,17 +302,28 @@ public final class Watchdog {
      * remaining waits.
      */
     public void shutdown() {
-        if (signals.getAndIncrement() > 0) {
-            Log.info("second shutdown signal: skipping the remaining waits");
-            Thread thread = shutdownThread;
-            if (thread != null) {
-                thread.interrupt();
+        shutdown(false);
+    }
+
+    /**
+     * As {@link #shutdown()}; with {@code fromTerminal} (Ctrl-C in an interactive run) the first
+     * call skips the {@code healthcheck_interval} wait but still lets in-flight requests finish.
+     */
+    void shutdown(boolean fromTerminal) {
+        synchronized (signalLock) {
+            if (drainer != null) {
+                Log.info("second shutdown signal: skipping the remaining waits");
+                // The drainer is alive (started under this lock), so the interrupt stays pending
+                // until its next wait even if it has not reached one yet.
+                drainer.interrupt();
+                return;
             }
-            return;
+            if (fromTerminal) {
+                Log.info("interrupt: draining in-flight requests; press Ctrl-C again to stop at once");
+            }
+            boolean skipInterval = fromTerminal || ended;
+            drainer = Thread.ofPlatform().name("fwatchdog-shutdown").start(() -> drain(skipInterval));
         }
-        Thread thread = Thread.ofPlatform().name("fwatchdog-shutdown").unstarted(this::drain);
-        shutdownThread = thread;
-        thread.start();
     }
 
     /**
@@ -335,11 +352,11 @@ public final class Watchdog {
         return awaitTermination();
     }
 
-    private void drain() {
+    private void drain(boolean skipInterval) {
         boolean waits = true;
         try {
             health.markDraining();
-            Duration interval = ended ? Duration.ZERO : config.healthcheckInterval();
+            Duration interval = skipInterval ? Duration.ZERO : config.healthcheckInterval();
             Log.info("shutdown: health now fails; serving for " + Responses.duration(interval) + " more (healthcheck_interval)");
             if (!interval.isZero()) {
                 Thread.sleep(interval);

@@ -16,6 +16,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
@@ -101,6 +104,49 @@ class ShutdownTest {
             assertThat(w.stop(Duration.ofSeconds(30))).isZero();
             assertThat(w.tmp.resolve(".lock")).doesNotExist();
             assertThat(w.output()).contains("shutdown complete");
+        }
+    }
+
+    @Test
+    void aSecondSigtermSkipsALongHealthcheckIntervalAsARealProcess() throws Exception {
+        try (var w = WatchdogProcess.start(List.of(), Map.of("healthcheck_interval", "10m"), "--port", "0", "--", "cat")) {
+            w.awaitHealthy();
+
+            // The second waits for the first to be seen: the kernel merges a signal into the same
+            // one still pending, so two sent back to back may arrive as one.
+            w.process.destroy();
+            w.awaitOutput("serving for 600s", Duration.ofSeconds(30));
+            w.process.destroy();
+
+            assertThat(w.process.waitFor(60, TimeUnit.SECONDS)).as("ended long before healthcheck_interval").isTrue();
+            assertThat(w.process.exitValue()).isZero();
+            assertThat(w.output()).contains("second shutdown signal").contains("shutdown complete");
+        }
+    }
+
+    @Test
+    void aSecondShutdownRacingTheFirstIsNeverLost() throws Exception {
+        // Signal handlers each run on a thread of their own; the barrier lines two calls up as
+        // two signals sent together would.
+        for (int i = 0; i < 10; i++) {
+            try (var w = WatchdogFixture.start(Map.of("fprocess", "cat", "healthcheck_interval", "10m"))) {
+                var barrier = new CyclicBarrier(2);
+                Runnable signal = () -> {
+                    try {
+                        barrier.await();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    w.watchdog.shutdown();
+                };
+                Thread first = Thread.ofPlatform().start(signal);
+                Thread second = Thread.ofPlatform().start(signal);
+                first.join();
+                second.join();
+
+                var ended = CompletableFuture.supplyAsync(w.watchdog::awaitTermination);
+                assertThat(ended).as("round " + i).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(0);
+            }
         }
     }
 
