@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * streaming and serializing modes: a process per request (SPEC §4.1).
+ * streaming and serializing modes: a process per request.
  *
  * <p>Process pipes are blocking, so their reads and writes run on the mode's own pool of
  * platform threads (the pipes are read through native calls, which would pin virtual threads)
