@@ -1,6 +1,6 @@
 # The fwatchdog image: /opt/fwatchdog (a jlink runtime, the jars, an AOT cache trained in
 # place) and the launcher /usr/bin/fwatchdog, on a small glibc base. Function templates copy
-# both out of it (see README, "Packaging"). Every build step is a script that CI also runs
+# both out of it (see docs/packaging.md). Every build step is a script that CI also runs
 # (.ci/run: ./mvnw verify, assemble.sh, smoke-test.sh), so a broken step fails CI.
 #
 #   docker build -t fwatchdog .

@@ -99,7 +99,7 @@ final class Cli implements Callable<Integer> {
         try {
             var commandLine = new CommandLine(new Cli(Map.copyOf(env), command, watchdog));
             var spec = commandLine.getCommandSpec();
-            // Added here rather than annotated so the help lists the variables first, in SPEC order.
+            // Added here rather than annotated so the help lists the variables first, in Variable's order.
             for (var variable : Variable.values()) {
                 spec.addOption(flag(variable));
             }

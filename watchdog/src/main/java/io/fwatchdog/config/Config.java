@@ -10,7 +10,7 @@ import java.util.Optional;
  * The watchdog's whole configuration, parsed once at start-up from the environment (and the
  * command-line flags layered over it) and never changed afterwards.
  *
- * <p>Durations of {@link Duration#ZERO} mean "disabled" where SPEC §2 says so
+ * <p>Durations of {@link Duration#ZERO} mean "disabled" where README.md#settings says so
  * ({@code exec_timeout}, {@code idle_timeout}, {@code healthcheck_interval}).
  * Sizes of {@code -1} mean unlimited where allowed ({@code log_buffer_size}).
  */

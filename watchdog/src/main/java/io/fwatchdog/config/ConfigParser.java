@@ -211,7 +211,7 @@ final class ConfigParser {
 
     private ModeName mode() {
         var requested = setting(MODE).orElseThrow().value().toLowerCase(Locale.ROOT);
-        // Planned modes (SPEC §2 "later") get their own words so nobody hunts for a typo.
+        // Planned modes (fn, inproc) get their own words so nobody hunts for a typo.
         var note = requested.equals("fn") || requested.equals("inproc") ? "; " + requested + " mode is not supported yet" : "";
         return choice(MODE, ModeName.class, note);
     }

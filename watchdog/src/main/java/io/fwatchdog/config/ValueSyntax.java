@@ -10,7 +10,7 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
 /**
- * The value syntaxes of SPEC §2, each a pure function from text to a value, empty when the text
+ * The value syntaxes of README.md#running-it, each a pure function from text to a value, empty when the text
  * does not parse. Range checks belong to the caller, which knows the variable.
  *
  * <p>Sizes are plain bytes or a binary suffix {@code Ki}, {@code Mi}, {@code Gi} (exactly so

@@ -3,7 +3,7 @@ package io.fwatchdog.config;
 import java.util.Optional;
 
 /**
- * Every configuration variable of SPEC §2 with its default and meaning. The parser takes its
+ * Every configuration variable (README.md#settings) with its default and meaning. The parser takes its
  * defaults from here and the command line builds its flags and help from here, so the two cannot
  * drift apart.
  */

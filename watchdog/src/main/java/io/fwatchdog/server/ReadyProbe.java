@@ -33,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The {@code ready_path} probe of {@code /_/ready} (SPEC §6): a GET {@code ready_path} sent
+ * The {@code ready_path} probe of {@code /_/ready} (docs/behaviour.md#ready-path): a GET {@code ready_path} sent
  * through the mode like a request, whose answer becomes the answer of {@code /_/ready}.
  *
  * <p>A probe is not a request: it takes no admission slot, is not counted in the request

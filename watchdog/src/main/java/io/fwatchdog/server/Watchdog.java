@@ -41,7 +41,7 @@ import sun.misc.Signal;
 
 /**
  * Owns the watchdog's life: starts the mode and the listener, reports health once both are
- * ready, and on SIGTERM or SIGINT drains in the order of SPEC §8 — fail health, keep serving
+ * ready, and on SIGTERM or SIGINT drains as docs/behaviour.md#shutdown says — fail health, keep serving
  * for {@code healthcheck_interval}, close the listener, let in-flight requests finish within
  * {@code write_timeout}, and only then end the function processes.
  */
@@ -298,7 +298,7 @@ public final class Watchdog {
     }
 
     /**
-     * Begins the drain of SPEC §8, as SIGTERM does; returns at once. A second call skips the
+     * Begins the drain (docs/behaviour.md#shutdown), as SIGTERM does; returns at once. A second call skips the
      * remaining waits.
      */
     public void shutdown() {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * afterburn mode (SPEC §4.3): a pool of hot processes, each answering one HTTP/1.1 request at
+ * afterburn mode (docs/behaviour.md#afterburn-mode): a pool of hot processes, each answering one HTTP/1.1 request at
  * a time on its stdin and stdout. Creating the mode starts {@code min_workers} at once, so
  * they boot while the rest of the watchdog does.
  */

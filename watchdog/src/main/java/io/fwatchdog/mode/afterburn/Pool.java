@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The afterburn mode's hot processes (SPEC §4.3): at most {@code workers} of them, each serving
+ * The afterburn mode's hot processes: at most {@code workers} of them, each serving
  * one request at a time.
  *
  * <p>A request takes an idle worker (the most recently used, so surplus ones stay idle long

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * Request metadata as environment variables for a forked function (SPEC §5.2), compatible
+ * Request metadata as environment variables for a forked function (docs/behaviour.md#request-metadata), compatible
  * with of-watchdog and the classic watchdog: each header becomes {@code Http_<Name>}, plus
  * {@code Http_Method}, {@code Http_Path}, {@code Http_Query}, {@code Http_Host},
  * {@code Http_Content_Length} and {@code Http_Transfer_Encoding}.

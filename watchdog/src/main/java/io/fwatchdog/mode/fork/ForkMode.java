@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * streaming and serializing modes: a process per request (SPEC §4.1).
+ * streaming and serializing modes: a process per request.
  *
  * <p>Process pipes are blocking, so their reads and writes run on the launcher's I/O threads
  * and hand their results to the request's event loop.

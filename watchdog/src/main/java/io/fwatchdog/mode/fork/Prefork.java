@@ -15,7 +15,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * {@code prefork=N} (SPEC §4.1): keeps N function processes started and blocked on stdin, so a
+ * {@code prefork=N} (docs/behaviour.md#prefork): keeps N function processes started and blocked on stdin, so a
  * request takes one instead of paying the process start. Each still serves one request; a
  * taken process is replaced in the background at once.
  *

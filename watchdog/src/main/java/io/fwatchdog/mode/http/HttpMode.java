@@ -21,7 +21,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 
 /**
- * http mode (SPEC §4.2): a reverse proxy to a long-lived upstream server that the
+ * http mode (docs/behaviour.md#http-mode): a reverse proxy to a long-lived upstream server that the
  * {@link Supervisor} keeps running.
  *
  * <p>Upstream connections are pooled per event loop and live on the event loop of the client

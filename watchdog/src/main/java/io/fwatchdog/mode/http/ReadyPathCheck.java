@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One GET {@code ready_path} to the upstream on a fresh connection, for the supervisor's
- * start-up gate (SPEC §4.2). Blocking, on the supervisor's thread, like its connect probes; a
+ * start-up gate (docs/behaviour.md#http-mode). Blocking, on the supervisor's thread, like its connect probes; a
  * timer closes the socket when the time is up, which ends a connect or read in progress.
  * Netty's HTTP client codec, hosted in an {@link EmbeddedChannel}, writes the request and
  * reads the answer, so nothing is parsed by hand.

@@ -32,7 +32,7 @@ import java.util.Date;
 import java.util.Optional;
 
 /**
- * static mode (SPEC §4.4): serves the files under {@code static_path} with GET and HEAD.
+ * static mode (docs/behaviour.md#static-mode): serves the files under {@code static_path} with GET and HEAD.
  *
  * <p>Nothing outside the root is ever served. The request path is percent-decoded exactly
  * once, strictly (a malformed escape or invalid UTF-8 is a 404); a decoded NUL or backslash,
