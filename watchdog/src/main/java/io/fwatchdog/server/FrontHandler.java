@@ -58,8 +58,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean closeWhenIdle;
     /** A {@code /_/ready} waits for the {@code ready_path} probe; the connection reads nothing meanwhile. */
     private boolean probing;
-    /** A {@code read()} was asked for and no message has answered it yet. */
-    private boolean readWanted;
     /** Answered and half-closed: input is read and dropped until the client closes (see {@link #closeAfter}). */
     private boolean lingering;
     /** Bytes dropped while lingering. */
@@ -87,7 +85,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readWanted = false;
         if (lingering) {
             if (msg instanceof HttpContent content) {
                 lingered += content.content().readableBytes();
@@ -311,23 +308,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         read();
     }
 
-    /**
-     * The one place reads are asked for. {@code FlowControlHandler} counts a read as answered by
-     * the end of the socket read cycle it was issued in, even when no message came of it (the
-     * bytes so far were only part of a request); such a read is asked for again here, or the
-     * connection would stall with the rest of the request unread.
-     */
+    /** The one place reads are asked for; {@link PulledReads} before this handler keeps each alive. */
     void read() {
-        readWanted = true;
         ctx.read();
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (readWanted) {
-            ctx.read();
-        }
-        ctx.fireChannelReadComplete();
     }
 
     @Override

@@ -23,6 +23,7 @@ final class FrontInitializer extends ChannelInitializer<SocketChannel> {
         pipeline.addLast(new FrontCodec(MAX_REQUEST_LINE, front.config.maxHeaderSize()));
         pipeline.addLast(new HttpServerExpectContinueHandler());
         pipeline.addLast(new FlowControlHandler());
+        pipeline.addLast(new PulledReads());
         pipeline.addLast(new FrontHandler(front));
     }
 }

@@ -35,8 +35,6 @@ final class MetricsHandler extends ChannelInboundHandlerAdapter {
     /** The head of the request being received; answered when its last content arrives. */
     private HttpRequest request;
     private ScheduledFuture<?> readTimer;
-    /** A read was asked for and no message has come of it yet. */
-    private boolean readWanted;
 
     MetricsHandler(MetricsServer server) {
         this.server = server;
@@ -54,7 +52,6 @@ final class MetricsHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readWanted = false;
         try {
             if (msg instanceof HttpObject part && part.decoderResult().isFailure()) {
                 cancelReadTimer();
@@ -80,20 +77,7 @@ final class MetricsHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void read() {
-        readWanted = true;
         ctx.read();
-    }
-
-    /**
-     * A read asked for while the channel was already reading (an answer written at once) can be
-     * lost when that read ends; ask again.
-     */
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (readWanted) {
-            ctx.read();
-        }
-        ctx.fireChannelReadComplete();
     }
 
     private void serve(HttpRequest request) {

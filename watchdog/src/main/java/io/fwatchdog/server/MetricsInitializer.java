@@ -20,6 +20,7 @@ final class MetricsInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast(new HttpServerCodec());
         // One decoded message per read(): pipelined requests wait while a scrape is answered.
         pipeline.addLast(new FlowControlHandler());
+        pipeline.addLast(new PulledReads());
         pipeline.addLast(new MetricsHandler(server));
     }
 }
