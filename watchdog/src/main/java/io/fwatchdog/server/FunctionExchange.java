@@ -1,17 +1,14 @@
 package io.fwatchdog.server;
 
 import io.fwatchdog.mode.Call;
-import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.Tunnel;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.metrics.Metrics;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -32,19 +29,15 @@ import java.util.function.Supplier;
 import java.nio.channels.FileChannel;
 
 /** One request for the function, from arrival to the end of its response. */
-final class FunctionExchange implements Exchange {
+final class FunctionExchange extends ChannelExchange {
     private final FrontHandler connection;
     private final ChannelHandlerContext ctx;
     private final Front front;
-    private final HttpRequest request;
-    private final String callId;
     private final long startNanos = System.nanoTime();
     private final boolean head;
     private Call call;
     private Runnable withdraw;
     private boolean admitted;
-    private boolean started;
-    private boolean done;
     private boolean bodyComplete;
     private boolean closeAfter;
     private int status;
@@ -55,18 +48,22 @@ final class FunctionExchange implements Exchange {
     private ScheduledFuture<?> writeTimer;
 
     FunctionExchange(FrontHandler connection, ChannelHandlerContext ctx, Front front, HttpRequest request) {
+        super(request, callIdOf(request), ctx.channel());
         this.connection = connection;
         this.ctx = ctx;
         this.front = front;
-        this.request = request;
         this.head = request.method().equals(HttpMethod.HEAD);
+        front.exchangeStarted();
+    }
+
+    /** The request's {@code X-Call-Id}; one is generated, and given to the function, when it has none. */
+    private static String callIdOf(HttpRequest request) {
         String id = request.headers().get(Responses.CALL_ID);
         if (id == null || id.isEmpty()) {
             id = Responses.newCallId();
             request.headers().set(Responses.CALL_ID, id);
         }
-        this.callId = id;
-        front.exchangeStarted();
+        return id;
     }
 
     void admit() {
@@ -117,32 +114,7 @@ final class FunctionExchange implements Exchange {
         call.onBody(content);
     }
 
-    @Override
-    public HttpRequest request() {
-        return request;
-    }
-
-    @Override
-    public String callId() {
-        return callId;
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
-    }
-
-    @Override
-    public java.net.SocketAddress remoteAddress() {
-        return ctx.channel().remoteAddress();
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-        return ctx.alloc();
-    }
-
-    @Override
+                        @Override
     public void requestBody() {
         if (!done && !bodyComplete) {
             connection.read();
@@ -154,17 +126,7 @@ final class FunctionExchange implements Exchange {
         return bodyComplete;
     }
 
-    @Override
-    public boolean responseStarted() {
-        return started;
-    }
-
-    @Override
-    public boolean done() {
-        return done;
-    }
-
-    @Override
+            @Override
     public void respond(HttpResponse response) {
         startResponse(response);
         ctx.write(response);

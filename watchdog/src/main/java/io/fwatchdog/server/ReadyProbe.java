@@ -2,7 +2,6 @@ package io.fwatchdog.server;
 
 import io.fwatchdog.mode.Mode;
 import io.fwatchdog.mode.Call;
-import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.mode.Responses;
 import io.fwatchdog.config.Config;
@@ -11,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -139,26 +137,19 @@ final class ReadyProbe {
      * An answer that fails after it started (a streaming process that wrote, then exited
      * non-zero) is still an error here: nothing has reached a client yet.
      */
-    private final class ProbeExchange implements Exchange {
-        private final HttpRequest request;
-        private final String callId;
-        private final Channel channel;
+    private final class ProbeExchange extends ChannelExchange {
         private final CompletableFuture<Result> result;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         private Call call;
         private ScheduledFuture<?> timer;
         private boolean bodyAsked;
         private boolean bodyComplete;
-        private boolean started;
-        private boolean done;
         private boolean timedOut;
         private HttpResponseStatus status;
         private String contentType;
 
         ProbeExchange(HttpRequest request, Channel channel, CompletableFuture<Result> result) {
-            this.request = request;
-            this.callId = request.headers().get(Responses.CALL_ID);
-            this.channel = channel;
+            super(request, request.headers().get(Responses.CALL_ID), channel);
             this.result = result;
         }
 
@@ -192,32 +183,7 @@ final class ReadyProbe {
             }
         }
 
-        @Override
-        public HttpRequest request() {
-            return request;
-        }
-
-        @Override
-        public String callId() {
-            return callId;
-        }
-
-        @Override
-        public EventLoop eventLoop() {
-            return channel.eventLoop();
-        }
-
-        @Override
-        public java.net.SocketAddress remoteAddress() {
-            return channel.remoteAddress();
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return channel.alloc();
-        }
-
-        /** The probe has no body: its end is delivered, later, as the front delivers a body's end. */
+                                                /** The probe has no body: its end is delivered, later, as the front delivers a body's end. */
         @Override
         public void requestBody() {
             if (bodyAsked || done) {
@@ -335,17 +301,7 @@ final class ReadyProbe {
             return "did not answer within exec_timeout (" + Responses.duration(config.execTimeout()) + ")";
         }
 
-        @Override
-        public boolean responseStarted() {
-            return started;
-        }
-
-        @Override
-        public boolean done() {
-            return done;
-        }
-
-        private void finish(Result answer) {
+                        private void finish(Result answer) {
             done = true;
             if (timer != null) {
                 timer.cancel(false);
