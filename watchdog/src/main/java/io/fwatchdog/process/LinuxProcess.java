@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Signals go to the whole group by number. The number is safe to use while the leader is
  * unreaped (its pid pins it), and after that only while the group is known to have members:
- * once the spawner sees it empty, {@link #groupGone()} stops all signalling, because the
+ * once the reaper sees it empty, {@link #groupGone()} stops all signalling, because the
  * number may then be handed to a new process.
  */
 final class LinuxProcess implements FunctionProcess {
     private final int pid;
-    private final LinuxSpawner spawner;
+    private final Reaper reaper;
     private final PipeChannel stdin;
     private final PipeChannel stdout;
     private final PipeChannel stderr;
@@ -29,9 +29,9 @@ final class LinuxProcess implements FunctionProcess {
     private final AtomicBoolean terminating = new AtomicBoolean();
     private volatile boolean groupGone;
 
-    LinuxProcess(int pid, LinuxSpawner spawner, PipeChannel stdin, PipeChannel stdout, PipeChannel stderr) {
+    LinuxProcess(int pid, Reaper reaper, PipeChannel stdin, PipeChannel stdout, PipeChannel stderr) {
         this.pid = pid;
-        this.spawner = spawner;
+        this.reaper = reaper;
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -91,8 +91,8 @@ final class LinuxProcess implements FunctionProcess {
             return;
         }
         signalGroup(LibC.SIGTERM);
-        spawner.schedule(() -> {
-            if (!groupGone && LinuxSpawner.groupExists(pid)) {
+        reaper.schedule(() -> {
+            if (!groupGone && Reaper.groupExists(pid)) {
                 signalGroup(LibC.SIGKILL);
             }
         }, grace);
