@@ -128,6 +128,8 @@ class UpstreamPoolTest {
     void reusesTheMostRecentlyReleasedConnectionFirst() throws Exception {
         UpstreamPool pool = pool(8, Duration.ofMinutes(5));
         List<Channel> two = acquire(pool, 2);
+        // The listener counts a connection once it has accepted it, which may come after connect.
+        Processes.await(LIMIT, () -> open.get() == 2);
         release(pool, two);
 
         Channel again = pool.acquire().get(10, TimeUnit.SECONDS);
