@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -27,8 +26,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP front of one connection: answers the reserved endpoints, admits requests for the
- * function and hands them to the mode, enforces the timeouts, and writes the access log.
+ * The HTTP front of one connection: sends what {@link ReservedEndpoints} answers, admits requests
+ * for the function and hands them to the mode, enforces the timeouts, and writes the access log.
  *
  * <p>Reads are pulled: auto-read is off and a {@code FlowControlHandler} upstream delivers one
  * message per {@code read()}. Between requests the handler reads the next request; during a
@@ -47,8 +46,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
      * to finish an upload it had nearly sent, not enough to make refusing a huge one costly.
      */
     static final long LINGER_BYTES = 16L << 20;
-    private static final String HEALTH = "/_/health";
-    private static final String READY = "/_/ready";
 
     private final Front front;
     private ChannelHandlerContext ctx;
@@ -120,11 +117,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         if (hasBody(request)) {
             armReadTimer(); // read_timeout bounds receiving the body; a response is bounded by write_timeout
         }
-        String path = pathOf(request.uri());
-        if (path.equals(HEALTH) || path.equals(READY)) {
-            answerProbe(request, path.equals(READY));
-            return;
-        }
         if (front.closing()) {
             front.metrics.rejected(Metrics.Rejection.SHUTTING_DOWN);
             front.metrics.requestEnded(request.method().name(), HttpResponseStatus.SERVICE_UNAVAILABLE.code(), 0, 0, 0);
@@ -191,51 +183,21 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         closeAfter(ctx.writeAndFlush(response), true);
     }
 
-    private void answerProbe(HttpRequest request, boolean readiness) {
-        HttpMethod method = request.method();
-        FullHttpResponse response;
-        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
-            response = Responses.plain(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
-                    method + " is not allowed on " + (readiness ? READY : HEALTH) + "; use GET or HEAD");
-            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-        } else if (!front.healthy()) {
-            response = unhealthy();
-        } else if (readiness && front.config.maxInflight() > 0 && front.admission.saturated()) {
-            response = Responses.plain(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
-                    "busy: max_inflight (" + front.concurrency + ") requests in flight");
-        } else if (readiness && front.readyProbe.isPresent()) {
-            askFunction(request, front.readyProbe.get());
+    /** Sends the answer of {@link ReservedEndpoints}, as the answer of a request that has just arrived. */
+    private void sendReserved(HttpRequest request, FullHttpResponse response) {
+        if (lingering) {
+            response.release(); // read after a refusal, while the rest of the input is dropped
+            read();
             return;
-        } else {
-            response = Responses.plain(ctx.alloc(), HttpResponseStatus.OK, "OK");
-            response.headers().remove(Responses.INTERNAL_HEADER);
+        }
+        cancelReadTimer();
+        if (probing) {
+            probing = false;
+        }
+        if (hasBody(request)) {
+            armReadTimer();
         }
         answerSimple(request, response, false);
-    }
-
-    /**
-     * Answers {@code /_/ready} with the {@code ready_path} probe's result. The wait is bounded by
-     * {@code exec_timeout}, not {@code read_timeout}: the request itself has arrived.
-     */
-    private void askFunction(HttpRequest request, ReadyProbe probe) {
-        cancelReadTimer();
-        probing = true;
-        probe.probe(request, ctx.channel()).thenAccept(result -> ctx.executor().execute(() -> {
-            probing = false;
-            if (!ctx.channel().isActive()) {
-                return;
-            }
-            armReadTimer();
-            // Health may have failed meanwhile (shutdown, an upstream that exited): it comes first.
-            FullHttpResponse response = front.healthy() ? result.response(ctx.alloc()) : unhealthy();
-            answerSimple(request, response, false);
-        }));
-    }
-
-    /** The probes' 503 while the watchdog is not healthy, saying why. */
-    private FullHttpResponse unhealthy() {
-        return Responses.plain(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                front.health.draining() ? "shutting down" : "function not ready");
     }
 
     /** Answers without involving the function; the request body, if any, is not read. */
@@ -315,6 +277,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ReservedEndpoints.Pending) {
+            cancelReadTimer();
+            probing = true;
+            return;
+        }
+        if (evt instanceof ReservedEndpoints.Answer answer) {
+            sendReserved(answer.request(), answer.response());
+            return;
+        }
         if (evt == DRAIN) {
             closeWhenIdle = true;
             if (current == null && !discarding && !probing) {
@@ -381,8 +352,4 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
-    private static String pathOf(String uri) {
-        int query = uri.indexOf('?');
-        return query < 0 ? uri : uri.substring(0, query);
-    }
 }

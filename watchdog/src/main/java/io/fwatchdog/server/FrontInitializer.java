@@ -24,6 +24,7 @@ final class FrontInitializer extends ChannelInitializer<SocketChannel> {
         pipeline.addLast(new HttpServerExpectContinueHandler());
         pipeline.addLast(new FlowControlHandler());
         pipeline.addLast(new PulledReads());
+        pipeline.addLast(new ReservedEndpoints(front));
         pipeline.addLast(new FrontHandler(front));
     }
 }

@@ -84,7 +84,7 @@ class FrontHandlerTest {
         Front front = new Front(config, mode, health, Metrics.disabled());
         // Registered once reads are pulled, as the watchdog's connections are: the handler asks for each.
         EmbeddedChannel channel = new EmbeddedChannel(false, false, new FrontCodec(16 * 1024, 64 * 1024),
-                new HttpServerExpectContinueHandler(), new FlowControlHandler(), new PulledReads(), new FrontHandler(front));
+                new HttpServerExpectContinueHandler(), new FlowControlHandler(), new PulledReads(), new ReservedEndpoints(front), new FrontHandler(front));
         channel.config().setAutoRead(false);
         try {
             channel.register();
