@@ -51,6 +51,32 @@ abstract class ChannelExchange implements Exchange {
         return channel.alloc();
     }
 
+    /** Marks the response as started; a second start, or one after the end, is a mode's bug. */
+    final void markStarted() {
+        if (done || started) {
+            throw new IllegalStateException("response already started");
+        }
+        started = true;
+    }
+
+    /**
+     * Ends the response, once; {@link #completeResponse} does what that means for the subclass.
+     * Ending one that never started is a mode's bug.
+     */
+    @Override
+    public final void end() {
+        if (done) {
+            return;
+        }
+        if (!started) {
+            throw new IllegalStateException("end() before respond()");
+        }
+        completeResponse();
+    }
+
+    /** The started response is complete: its last bytes go out, or its result is kept. */
+    abstract void completeResponse();
+
     @Override
     public final boolean responseStarted() {
         return started;

@@ -191,9 +191,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         cancelReadTimer();
-        if (probing) {
-            probing = false;
-        }
+        probing = false;
         if (hasBody(request)) {
             armReadTimer();
         }
@@ -218,9 +216,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
      * Closes the connection once {@code written} is sent. When the client may still be sending
      * input the watchdog has not read (a body it answered without, a request it refused), the
      * close is lingering: output is shut down, and what arrives is read and dropped until the
-     * client closes, {@link #LINGER} passes or {@link #LINGER_BYTES} have come. Closing with unread input would reset the
-     * connection, and a reset can destroy the answer in the client's receive buffer before the
-     * client has read it.
+     * client closes, {@link #LINGER} passes or {@link #LINGER_BYTES} have come. Closing with
+     * unread input would reset the connection, and a reset can destroy the answer in the
+     * client's receive buffer before the client has read it.
      */
     private void closeAfter(ChannelFuture written, boolean unreadInput) {
         if (!unreadInput) {

@@ -179,10 +179,7 @@ final class FunctionExchange extends ChannelExchange {
     }
 
     private void startResponse(HttpResponse response) {
-        if (done || started) {
-            throw new IllegalStateException("response already started");
-        }
-        started = true;
+        markStarted();
         status = response.status().code();
         response.headers().set(Responses.CALL_ID, callId);
         if (!HttpUtil.isKeepAlive(request) || connection.closingWhenIdle()) {
@@ -205,10 +202,7 @@ final class FunctionExchange extends ChannelExchange {
 
     @Override
     public void upgrade(HttpResponse switching, Channel peer) {
-        if (done || started) {
-            throw new IllegalStateException("response already started");
-        }
-        started = true;
+        markStarted();
         status = switching.status().code();
         switching.headers().set(Responses.CALL_ID, callId);
         connection.cancelReadTimer();
@@ -254,13 +248,7 @@ final class FunctionExchange extends ChannelExchange {
     }
 
     @Override
-    public void end() {
-        if (done) {
-            return;
-        }
-        if (!started) {
-            throw new IllegalStateException("end() before respond()");
-        }
+    void completeResponse() {
         finish(() -> ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
     }
 

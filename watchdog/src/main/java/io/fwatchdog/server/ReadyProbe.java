@@ -205,10 +205,7 @@ final class ReadyProbe {
 
         @Override
         public void respond(HttpResponse head) {
-            if (done || started) {
-                throw new IllegalStateException("response already started");
-            }
-            started = true;
+            markStarted();
             status = head.status();
             contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
         }
@@ -272,13 +269,7 @@ final class ReadyProbe {
         }
 
         @Override
-        public void end() {
-            if (done) {
-                return;
-            }
-            if (!started) {
-                throw new IllegalStateException("end() before respond()");
-            }
+        void completeResponse() {
             finish(new Result(status, contentType, body.toByteArray(), false, callId));
         }
 
