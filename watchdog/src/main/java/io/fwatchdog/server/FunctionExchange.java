@@ -114,7 +114,7 @@ final class FunctionExchange extends ChannelExchange {
         call.onBody(content);
     }
 
-                        @Override
+    @Override
     public void requestBody() {
         if (!done && !bodyComplete) {
             connection.read();
@@ -126,7 +126,7 @@ final class FunctionExchange extends ChannelExchange {
         return bodyComplete;
     }
 
-            @Override
+    @Override
     public void respond(HttpResponse response) {
         startResponse(response);
         ctx.write(response);
