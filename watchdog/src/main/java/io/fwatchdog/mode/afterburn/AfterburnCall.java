@@ -1,12 +1,12 @@
 package io.fwatchdog.mode.afterburn;
 
 import io.fwatchdog.process.ExitReason;
-import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.mode.BodyBuffer;
 import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.mode.Responses;
+import io.fwatchdog.mode.StdinPump;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -37,13 +37,13 @@ import java.util.concurrent.TimeUnit;
  * One request served by a hot process, on the client connection's event loop.
  *
  * <pre>
- *   client ──body──▶ held ──head + body (Content-Length)──▶ worker stdin
+ *   client ──body──▶ StdinPump ──head + body (Content-Length)──▶ worker stdin
  *   client ◀──head, body as it comes── decoder ◀──stdout── worker
  * </pre>
  *
- * <p>A Content-Length body is streamed to the process, one batch in flight; a chunked body is
- * collected first (up to {@code max_body_size}, else 413), since the process is always told the
- * length. The response is relayed as it is decoded; stdout is read no faster than the client
+ * <p>A Content-Length body is streamed to the process, one batch in flight, and one of at most
+ * {@link #ONE_WRITE} bytes goes in a single write with its head; a chunked body is collected
+ * first (up to {@code max_body_size}, else 413), since the process is always told the length. The response is relayed as it is decoded; stdout is read no faster than the client
  * takes it. {@code exec_timeout} bounds the time to the response head (504);
  * {@code write_timeout} the whole response. Whenever the exchange ends with the process in an
  * unknown state (a timeout, a malformed response, a client gone mid-exchange), the process is
@@ -56,6 +56,12 @@ final class AfterburnCall implements Call, Worker.Receiver {
     private static final long UNREAD_PATIENCE_MS = 1000;
     /** Most request bytes held while the previous batch is written to stdin. */
     private static final int READ_AHEAD = 256 * 1024;
+    /**
+     * Bodies up to this size go to the process in one write with their head: the historical
+     * afterburn loops take a request from a single read of stdin, and a pipe read returns at
+     * most what one write put in it, up to what the reader asks for (64 KiB in Node's streams).
+     */
+    static final int ONE_WRITE = 64 * 1024;
 
     private final AfterburnMode mode;
     private final Exchange exchange;
@@ -69,10 +75,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
     private Worker worker;
 
     // The request's way in.
-    private CompositeByteBuf held;
-    private boolean heldLast;
-    private boolean reading;
-    private boolean writing;
+    private final StdinPump stdin;
     private boolean requestSent;
     /** Runs out the patience with a process that answered while its request was still being written. */
     private ScheduledFuture<?> unreadTimer;
@@ -89,6 +92,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
         this.loop = exchange.eventLoop();
         this.request = exchange.request();
         this.toHead = request.method().equals(HttpMethod.HEAD);
+        this.stdin = new StdinPump(exchange, mode.pool.io(), READ_AHEAD, false, this::sent);
         // Not from here: the front may deliver a body piece within requestBody(), and until this
         // constructor returns it has no call to give it to.
         loop.execute(this::start);
@@ -105,14 +109,14 @@ final class AfterburnCall implements Call, Worker.Receiver {
                 return;
             }
             collecting = buffer.get();
-            requestMore();
+            exchange.requestBody();
             return;
         }
         length = Math.max(0, HttpUtil.getContentLength(request, 0L));
         if (length == 0) {
-            heldLast = true; // nothing to send after the head; the front discards the empty body
+            stdin.add(Unpooled.EMPTY_BUFFER, true); // nothing after the head; the front discards the empty body
         } else {
-            requestMore();
+            stdin.requestMore();
         }
         acquire();
     }
@@ -140,7 +144,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
             return;
         }
         worker = assigned;
-        pump(head);
+        stdin.attach(assigned.process.stdin(), head, length <= ONE_WRITE);
     }
 
     /** The request as the process sees it: hop-by-hop headers gone, the length always stated. */
@@ -157,114 +161,42 @@ final class AfterburnCall implements Call, Worker.Receiver {
 
     // ---- request body ----
 
-    private void requestMore() {
-        if (reading || heldLast || over || exchange.bodyComplete()) {
-            return;
-        }
-        if (held != null && held.readableBytes() >= READ_AHEAD) {
-            return;
-        }
-        reading = true;
-        exchange.requestBody();
-    }
-
     @Override
     public void onBody(HttpContent piece) {
-        reading = false;
-        boolean last = piece instanceof LastHttpContent;
         if (over) {
             piece.release();
-            return;
+        } else if (collecting == null) {
+            stdin.onBody(piece);
+        } else if (!collecting.add(piece)) {
+            over = true; // 413 answered
+            collecting = null;
+        } else if (piece instanceof LastHttpContent) {
+            ByteBuf body = collecting.take();
+            length = body.readableBytes();
+            collecting = null;
+            stdin.add(body, true);
+            acquire();
+        } else {
+            exchange.requestBody();
         }
-        if (collecting != null) {
-            if (!collecting.add(piece)) {
-                over = true; // 413 answered
-                collecting = null;
-                return;
-            }
-            if (last) {
-                ByteBuf body = collecting.take();
-                length = body.readableBytes();
-                collecting = null;
-                addHeld(body, true);
-                acquire();
-            } else {
-                requestMore();
-            }
-            return;
-        }
-        addHeld(piece.content().retain(), last);
-        piece.release();
-        if (worker != null) {
-            pump(null);
-        }
-        requestMore();
     }
 
-    private void addHeld(ByteBuf bytes, boolean last) {
-        if (held == null) {
-            held = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
-        }
-        held.addComponent(true, bytes);
-        heldLast |= last;
-    }
-
-    /** Writes {@code head} (if any) and all body bytes held, unless a write is in flight. */
-    private void pump(ByteBuf head) {
-        if (writing || requestSent) {
-            if (head != null) {
-                head.release();
-            }
-            return;
-        }
-        CompositeByteBuf batch = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
-        if (head != null) {
-            batch.addComponent(true, head);
-        }
-        if (held != null) {
-            batch.addComponent(true, held);
-            held = null;
-        }
-        boolean last = heldLast;
-        if (!batch.isReadable() && !last) {
-            batch.release();
-            return;
-        }
-        writing = true;
-        Worker target = worker;
-        target.write(batch, ok -> loop.execute(() -> written(target, ok, last)));
-    }
-
-    private void written(Worker target, boolean ok, boolean last) {
-        writing = false;
-        if (target != worker) {
-            return; // the worker was given back meanwhile
-        }
-        if (!ok) {
-            // Its stdin is closed: it exited or will answer without the rest; the response side decides.
-            requestSent = true;
-            releaseHeld();
-            return;
-        }
-        if (last) {
-            requestSent = true;
+    /** The pump is done: the whole request is in the pipe, or the process closed its stdin. */
+    private void sent(boolean whole) {
+        requestSent = true;
+        if (whole && unreadTimer != null) {
             // Only the whole request, written within the patience, clears a process that answered early.
-            if (unreadTimer != null) {
-                unreadTimer.cancel(false);
-                unreadTimer = null;
-            }
-            maybeRelease();
-            return;
+            unreadTimer.cancel(false);
+            unreadTimer = null;
         }
-        pump(null);
-        requestMore();
+        if (whole) {
+            maybeRelease();
+        }
+        // Otherwise it exited or will answer without the rest; the response side decides.
     }
 
     private void releaseHeld() {
-        if (held != null) {
-            held.release();
-            held = null;
-        }
+        stdin.stop();
         if (collecting != null) {
             collecting.release();
             collecting = null;
@@ -289,7 +221,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
                 .whenComplete((status, error) -> loop.execute(() -> {
                     if (worker == lost) {
                         fault(HttpResponseStatus.BAD_GATEWAY, status == null ? why
-                                : "exited (" + describe(status) + ") before completing its response");
+                                : status + " before completing its response");
                     }
                 }));
     }
@@ -411,7 +343,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
         if (!responseEnded || worker == null) {
             return;
         }
-        if (writing && !requestSent) {
+        if (stdin.writing() && !requestSent) {
             // The response can overtake the report that the last write completed; give the write
             // a moment. A process that answered without reading its input never lets it complete.
             if (unreadTimer == null) {
@@ -498,9 +430,5 @@ final class AfterburnCall implements Call, Worker.Receiver {
             withdraw.run();
             withdraw = null;
         }
-    }
-
-    private static String describe(ExitStatus status) {
-        return status.signal() != 0 ? "signal " + status.signal() : "status " + status.code();
     }
 }

@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -106,6 +107,11 @@ final class Pool {
 
     /** One request waiting for a worker. */
     private record Waiter(EventExecutor loop, Consumer<Worker> assigned) {}
+
+    /** The threads that write workers' stdin. */
+    Executor io() {
+        return launcher.io();
+    }
 
     /**
      * Asks for a worker. {@code assigned} runs on {@code loop} with the worker, which the caller

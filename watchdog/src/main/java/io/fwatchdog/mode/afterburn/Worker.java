@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -111,7 +110,7 @@ final class Worker {
      * Makes {@code next} the receiver of the next response, and encodes {@code request} (a
      * head whose Content-Length says how much body follows; its own content is ignored).
      *
-     * @return the encoded head, for the caller to write with {@link #write}; null when the
+     * @return the encoded head, for the caller to write to stdin; null when the
      *     worker turned out to be tainted (it died meanwhile), and the request was released
      */
     ByteBuf begin(Receiver next, FullHttpRequest request, String requestCallId) {
@@ -142,28 +141,6 @@ final class Worker {
         if (taint == null) {
             taint = why;
         }
-    }
-
-    /**
-     * Writes all of {@code bytes} to stdin on an I/O thread and releases them; {@code done} is
-     * told whether the process took them (false: its stdin is closed, it exited).
-     */
-    void write(ByteBuf bytes, Consumer<Boolean> done) {
-        io.execute(() -> {
-            boolean ok = true;
-            try {
-                for (ByteBuffer part : bytes.nioBuffers()) {
-                    while (part.hasRemaining()) {
-                        process.stdin().write(part);
-                    }
-                }
-            } catch (IOException e) {
-                ok = false;
-            } finally {
-                bytes.release();
-            }
-            done.accept(ok);
-        });
     }
 
     /** The receiver is done with this worker's output, complete or not: nothing more goes to it. */

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
@@ -202,15 +201,6 @@ abstract class ProcessCall implements Call {
             buf.writerIndex(buf.writerIndex() + n);
         }
         return n;
-    }
-
-    /** Writes all of {@code buf}'s readable bytes. Blocking. */
-    static void writeAll(WritableByteChannel channel, ByteBuf buf) throws IOException {
-        for (ByteBuffer part : buf.nioBuffers()) {
-            while (part.hasRemaining()) {
-                channel.write(part);
-            }
-        }
     }
 
     static void closeQuietly(Channel channel) {

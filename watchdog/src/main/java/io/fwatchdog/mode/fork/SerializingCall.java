@@ -8,6 +8,7 @@ import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
 import io.fwatchdog.mode.BodyBuffer;
 import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.StdinPump;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -104,7 +105,7 @@ final class SerializingCall extends ProcessCall {
 
     private static void feed(FunctionProcess process, ByteBuf body) {
         try {
-            writeAll(process.stdin(), body);
+            StdinPump.writeAll(process.stdin(), body);
         } catch (IOException ignored) {
             // the function did not read all of its input; its exit status tells the rest
         } finally {

@@ -3,7 +3,6 @@ package io.fwatchdog.mode.fork;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.LogRelay;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -11,35 +10,26 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.StdinPump;
 import java.io.IOException;
 
 /**
  * streaming mode: the request body flows into stdin and stdout flows out as a chunked
  * response, both at once and each at the pace of its slower side.
  *
- * <p>The two directions are independent pull loops: the next body piece is asked for only
- * when the previous one is in the pipe; the next stdout read is issued only when the client
- * connection can take more. Nothing is buffered beyond one piece per direction.
+ * <p>The two directions are independent pull loops: a {@link StdinPump} asks for body pieces
+ * only while the pipe keeps up; the next stdout read is issued only when the client
+ * connection can take more, so one read's worth of output is held at most.
  */
 final class StreamingCall extends ProcessCall {
-    /**
-     * Most request bytes read ahead while the previous batch is being written to stdin. Each
-     * write to the pipe costs a wake-up of the writer and of the function, so pieces that
-     * arrive during a write go together in the next one.
-     */
+    /** Most request bytes read ahead while the previous batch is being written to stdin. */
     static final int READ_AHEAD = 1 << 20;
     /** Largest stdout read: what an enlarged pipe holds, so a busy stream moves in few reads. */
     static final int STDOUT_READ = 256 * 1024;
 
-    /** Body pieces received while a write is in flight; written together next. */
-    private CompositeByteBuf queued;
-    private boolean queuedLast;
-    private boolean writing;
-    /** A body piece has been asked for and has not arrived yet. */
-    private boolean reading;
-    private boolean stdinClosed;
+    /** Feeds the body to stdin; made once the process runs. */
+    private StdinPump stdin;
     private boolean readerParked;
 
     StreamingCall(ForkMode mode, Exchange exchange) {
@@ -53,100 +43,21 @@ final class StreamingCall extends ProcessCall {
                 exchange.callId(), process.pid())
                 .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
         mode.io.execute(this::readStdout);
+        stdin = new StdinPump(exchange, mode.io, READ_AHEAD, true, whole -> {});
+        stdin.attach(process.stdin(), null, false);
         if (cancelled || timedOut) {
-            closeStdin();
+            stdin.stop();
         } else {
-            readAhead();
+            stdin.requestMore();
         }
     }
 
     @Override
     public void onBody(HttpContent piece) {
-        reading = false;
-        if (process == null || stdinClosed) {
+        if (stdin == null) {
             piece.release();
-            return;
-        }
-        if (queued == null) {
-            queued = exchange.alloc().compositeBuffer(Integer.MAX_VALUE);
-        }
-        queued.addComponent(true, piece.content().retain());
-        piece.release();
-        queuedLast |= piece instanceof LastHttpContent;
-        if (!writing) {
-            writeQueued();
-        }
-        readAhead();
-    }
-
-    /** Asks for the next body piece unless one is on its way, or the read-ahead is full. */
-    private void readAhead() {
-        if (reading || queuedLast || stdinClosed || cancelled || exchange.done()) {
-            return;
-        }
-        if (queued != null && queued.readableBytes() >= READ_AHEAD) {
-            return;
-        }
-        reading = true;
-        exchange.requestBody();
-    }
-
-    /** Hands everything queued to a pool thread in one write; closes stdin after the last piece. */
-    private void writeQueued() {
-        if (queued == null && !queuedLast) {
-            return;
-        }
-        ByteBuf batch = queued;
-        boolean last = queuedLast;
-        queued = null;
-        writing = true;
-        mode.io.execute(() -> {
-            boolean ok = true;
-            try {
-                if (batch != null) {
-                    writeAll(process.stdin(), batch);
-                }
-            } catch (IOException e) {
-                ok = false; // the function closed stdin or exited: the rest of the body is not wanted
-            } finally {
-                if (batch != null) {
-                    batch.release();
-                }
-            }
-            if (last || !ok) {
-                closeQuietly(process.stdin());
-            }
-            boolean closed = last || !ok;
-            loop.execute(() -> written(closed));
-        });
-    }
-
-    private void written(boolean closed) {
-        writing = false;
-        if (closed) {
-            stdinClosed = true;
-            releaseQueued();
-        } else if (cancelled || exchange.done()) {
-            closeStdin();
         } else {
-            writeQueued();
-            readAhead();
-        }
-    }
-
-    private void closeStdin() {
-        releaseQueued();
-        if (stdinClosed || writing || process == null) {
-            return;
-        }
-        stdinClosed = true;
-        mode.io.execute(() -> closeQuietly(process.stdin()));
-    }
-
-    private void releaseQueued() {
-        if (queued != null) {
-            queued.release();
-            queued = null;
+            stdin.onBody(piece);
         }
     }
 
@@ -219,7 +130,9 @@ final class StreamingCall extends ProcessCall {
 
     @Override
     void released() {
-        closeStdin();
+        if (stdin != null) {
+            stdin.stop();
+        }
         resumeReader();
     }
 }

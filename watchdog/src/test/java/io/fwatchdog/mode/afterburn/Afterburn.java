@@ -15,6 +15,7 @@ final class Afterburn {
     static final String NODE_LOOP = "node " + function("afterburn/loop.js") + " " + function("afterburn/handler.js");
     static final String FAULTY = "python3 " + function("afterburn/faulty.py");
     static final String HISTORICAL = "python3 " + function("afterburn/historical.py");
+    static final String ONE_READ = "python3 " + function("afterburn/oneread.py");
 
     private Afterburn() {}
 

@@ -27,7 +27,7 @@ class AfterburnFaultsTest {
         "/garbage     | 502 | malformed response",
         "/no-length   | 502 | neither Content-Length nor chunked",
         "/huge-header | 502 | malformed response",
-        "/exit        | 502 | exited (status 5)",
+        "/exit        | 502 | exited with status 5",
         "/close-stdout| 502 | closed its stdout",
     })
     void aFaultBeforeTheHeadGetsAnErrorAndAFreshProcess(String path, int status, String message) throws Exception {

@@ -187,6 +187,21 @@ class AfterburnModeTest {
     }
 
     @Test
+    void aBurstQueuesForTheOneDefaultProcessRatherThanBeingRefused() throws Exception {
+        int burst = 50;
+        try (var w = Afterburn.start(PYTHON_LOOP)) {
+            List<CompletableFuture<HttpResponse<String>>> calls = IntStream.range(0, burst)
+                    .mapToObj(i -> w.client.sendAsync(HttpRequest.newBuilder(w.uri("/slow?ms=20")).build(),
+                            HttpResponse.BodyHandlers.ofString()))
+                    .toList();
+
+            for (var call : calls) {
+                assertThat(call.get().statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void historicalLoopsWorkForAsciiPayloads() throws Exception {
         try (var w = Afterburn.start(Afterburn.HISTORICAL)) {
             for (int i = 0; i < 3; i++) {
@@ -198,6 +213,38 @@ class AfterburnModeTest {
             }
             HttpResponse<String> get = w.get("/again");
             assertThat(get.body()).isEqualTo("GET /again ");
+        }
+    }
+
+    @Test
+    void aBodyThatFitsOneReadArrivesInTheSameReadAsItsHead() throws Exception {
+        String body = "x".repeat(AfterburnCall.ONE_WRITE - 1000);
+        try (var w = Afterburn.start(Afterburn.ONE_READ); RawConnection c = w.connect()) {
+            // A first request makes sure a process is up and idle. The second one's body is sent
+            // only once the front has taken its head, in two writes, so a head written on its
+            // own would reach the waiting process first.
+            c.send("GET /warm HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.readResponse().text()).isEqualTo("0 of 0");
+            c.send("POST /one HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n");
+            assertThat(c.readResponse().status()).isEqualTo(100);
+            c.send(body.substring(0, body.length() / 2));
+            c.send(body.substring(body.length() / 2));
+
+            RawConnection.Response response = c.readResponse();
+
+            assertThat(response.text()).isEqualTo(body.length() + " of " + body.length());
+        }
+    }
+
+    @Test
+    void aBodyLargerThanOneReadStillArrivesWhole() throws Exception {
+        int length = 4 * AfterburnCall.ONE_WRITE;
+        try (var w = Afterburn.start(Afterburn.ONE_READ)) {
+            HttpResponse<String> response = w.post("/big", "y".repeat(length));
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).endsWith(" of " + length);
         }
     }
 
