@@ -105,7 +105,7 @@ final class ConfigParser {
         var restartPolicy = choice(RESTART_POLICY, RestartPolicy.class, "");
         // An afterburn pool's natural queue: a few requests per hot process may wait for one to free up.
         int maxQueue = read(MAX_QUEUE, v -> intIn(v, 0, Integer.MAX_VALUE), COUNT)
-                .orElse(mode == ModeName.AFTERBURN ? (int) Math.min(Integer.MAX_VALUE, 10L * workers) : 0);
+                .orElse(mode == ModeName.AFTERBURN ? (int) Math.min(Integer.MAX_VALUE, 100L * workers) : 0);
 
         checkPorts(port, metricsPort);
         checkWorkers(workers, minWorkers);

