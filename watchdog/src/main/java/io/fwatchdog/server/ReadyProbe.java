@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -114,7 +115,7 @@ final class ReadyProbe {
         ProxyHeaders.stripHopByHop(headers);
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         headers.remove(HttpHeaderNames.EXPECT);
-        for (var conditional : java.util.List.of(HttpHeaderNames.RANGE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.IF_MATCH,
+        for (var conditional : List.of(HttpHeaderNames.RANGE, HttpHeaderNames.IF_RANGE, HttpHeaderNames.IF_MATCH,
                 HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
             headers.remove(conditional);
         }
@@ -183,7 +184,7 @@ final class ReadyProbe {
             }
         }
 
-                                                /** The probe has no body: its end is delivered, later, as the front delivers a body's end. */
+        /** The probe has no body: its end is delivered, later, as the front delivers a body's end. */
         @Override
         public void requestBody() {
             if (bodyAsked || done) {
@@ -292,7 +293,7 @@ final class ReadyProbe {
             return "did not answer within exec_timeout (" + Responses.duration(config.execTimeout()) + ")";
         }
 
-                        private void finish(Result answer) {
+        private void finish(Result answer) {
             done = true;
             if (timer != null) {
                 timer.cancel(false);
