@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** How each value syntax of the settings (the README's Settings section) reads, shown through the variables that use it. */
+/** How each value syntax of the settings (README, Settings) reads, shown through the variables that use it. */
 class ConfigSyntaxTest {
     @TempDir
     static Path bin;
