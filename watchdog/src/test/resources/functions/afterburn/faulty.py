@@ -10,6 +10,7 @@
 /noreason     a status line without a reason phrase
 /close        a valid response with Connection: close
 /interim      a 100 Continue, then a valid response
+/interims     17 interim responses, then a valid one
 /crash-head   a head promising 100 bytes, 10 bytes, then exit 7
 /exit         exit 5 without answering
 /hang         never answers
@@ -77,6 +78,8 @@ while True:
         send(b"6\r\n world\r\n0\r\n\r\n")
     elif path == "/noreason":
         send(b"HTTP/1.1 201\r\nContent-Length: 2\r\n\r\nok")
+    elif path == "/interims":
+        send(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" * 17 + valid())
     elif path == "/close":
         send(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nclosed")
     elif path == "/interim":

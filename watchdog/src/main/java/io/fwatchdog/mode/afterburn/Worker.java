@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -68,8 +70,13 @@ final class Worker {
 
     // Guarded by this.
     private Receiver receiver;
+    /** Interim responses skipped before the final one, as in http mode; real servers send one or two. */
+    static final int MAX_INTERIM_RESPONSES = 16;
+
     /** An interim (1xx) response is being skipped. */
     private boolean interim;
+    /** Interim responses skipped for the current request. */
+    private int interims;
     private String taint;
     private boolean readerParked;
     private boolean outputEnded;
@@ -120,6 +127,7 @@ final class Worker {
                 return null;
             }
             receiver = next;
+            interims = 0;
             head = request.method().equals(HttpMethod.HEAD);
             callId = requestCallId;
         }
@@ -222,6 +230,17 @@ final class Worker {
                 if (piece instanceof HttpResponse response && response.decoderResult().isSuccess()
                         && response.status().codeClass() == HttpStatusClass.INFORMATIONAL && response.status().code() != 101) {
                     interim = true; // 100 Continue, 103 Early Hints: not the answer
+                    if (++interims > MAX_INTERIM_RESPONSES) {
+                        // Only ever saying "wait" is no answer: the receiver gets a malformed end.
+                        ReferenceCountUtil.release(piece);
+                        LastHttpContent broken = new DefaultLastHttpContent();
+                        broken.setDecoderResult(DecoderResult.failure(new IllegalStateException(
+                                "more than " + MAX_INTERIM_RESPONSES + " interim (1xx) responses")));
+                        owed.add(broken);
+                        receiver = null;
+                        interim = false;
+                        continue;
+                    }
                 }
                 if (interim) {
                     interim = !(piece instanceof LastHttpContent);

@@ -29,6 +29,7 @@ class AfterburnFaultsTest {
         "/huge-header | 502 | malformed response",
         "/exit        | 502 | exited with status 5",
         "/close-stdout| 502 | closed its stdout",
+        "/interims    | 502 | more than 16 interim (1xx) responses",
     })
     void aFaultBeforeTheHeadGetsAnErrorAndAFreshProcess(String path, int status, String message) throws Exception {
         try (var w = Afterburn.start(FAULTY)) {
