@@ -412,11 +412,6 @@ final class Pool {
         return starting;
     }
 
-    /** Live workers, for tests. */
-    synchronized int liveCount() {
-        return live.size();
-    }
-
     /**
      * Ends every worker: SIGTERM, grace, SIGKILL, and waits for them. Called at shutdown once
      * in-flight requests have drained.
