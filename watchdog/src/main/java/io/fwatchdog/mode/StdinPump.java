@@ -25,6 +25,13 @@ import java.util.function.Consumer;
  * time. A pipe this pump closes is closed by the thread that wrote it last.
  */
 public final class StdinPump {
+    /**
+     * A batch of up to this many bytes in several pieces is copied into one buffer first, so it
+     * costs one write(2) rather than one per piece; so is a {@code whole} batch of any size, so
+     * that the reader finds the prefix and the body in one read.
+     */
+    static final int COPY_BELOW = 64 * 1024;
+
     private final Exchange exchange;
     private final EventLoop loop;
     private final Executor io;
@@ -148,17 +155,23 @@ public final class StdinPump {
             batch.addComponent(true, held);
             held = null;
         }
+        ByteBuf bytes = batch;
+        if (batch.nioBufferCount() > 1 && (whole || batch.readableBytes() <= COPY_BELOW)) {
+            bytes = exchange.alloc().directBuffer(batch.readableBytes()).writeBytes(batch);
+            batch.release();
+        }
+        ByteBuf out = bytes;
         boolean end = last;
         WritableByteChannel target = stdin;
         writing = true;
         io.execute(() -> {
             boolean ok = true;
             try {
-                writeAll(target, batch);
+                writeAll(target, out);
             } catch (IOException e) {
                 ok = false; // the function closed stdin or exited: the rest is not wanted
             } finally {
-                batch.release();
+                out.release();
             }
             if (closeAtEnd && (end || !ok)) {
                 closeQuietly(target);
