@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures how soon each template answers its first request after the watchdog is started.
 
-Each template is laid out as its image lays it out (templates/run-local's prepare), then in
+Each template is laid out as its image lays it out (template/run-local's prepare), then in
 each round the watchdog is started with the template's ENV, pinned to one core with its
 function, and sent the starter function's first request every 2 ms from the other core
 until the function's answer arrives. Each such start is paired with one of the bare watchdog
@@ -29,12 +29,12 @@ import time
 
 from bench import ROOT, WATCHDOG_CORE, LOAD_CORE, free_port, health_status, java_command
 
-loader = importlib.machinery.SourceFileLoader("run_local", str(ROOT / "templates" / "run-local"))
+loader = importlib.machinery.SourceFileLoader("run_local", str(ROOT / "template" / "run-local"))
 spec = importlib.util.spec_from_loader("run_local", loader)
 run_local = importlib.util.module_from_spec(spec)
 loader.exec_module(run_local)
 
-# The starter function's first request and the status that is its answer (templates/README.md).
+# The starter function's first request and the status that is its answer (template/README.md).
 FIRST = {"http": ("GET", "/?name=Ada", None, 200), "afterburn": ("GET", "/?name=Ada", None, 200),
          "streaming": ("POST", "/", b"hello", 200), "serializing": ("POST", "/", b"hello", 200)}
 

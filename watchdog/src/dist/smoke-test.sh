@@ -15,7 +15,7 @@ if (($# != 1)); then
 fi
 home=$(cd "$1" && pwd)
 functions=$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/resources/functions" && pwd)
-templates=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../templates" && pwd)
+templates=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../template" && pwd)
 work=$(mktemp -d)
 pid1=
 cleanup() {

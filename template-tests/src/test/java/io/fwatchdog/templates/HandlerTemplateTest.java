@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every template whose function is a {@code handle(event, context)} handler (http mode, later
  * afterburn), run as its image runs it, answering through the watchdog. Each starter handler
- * behaves alike (see templates/README.md): GET greets {@code ?name=} in JSON and refuses an
+ * behaves alike (see template/README.md): GET greets {@code ?name=} in JSON and refuses an
  * empty name by throwing; other methods echo the body with its Content-Type and size, or 400
  * without a body.
  */

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every template whose function is a command run per request (streaming and serializing
  * mode), run as its image runs it, answering through the watchdog. Each starter command
- * behaves alike (see templates/README.md): it echoes the body and fails a request without one.
+ * behaves alike (see template/README.md): it echoes the body and fails a request without one.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("templates")

@@ -13,7 +13,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * One folder under {@code templates/}: its {@code template.yml}, its Dockerfile and the build
+ * One folder under {@code template/}: its {@code template.yml}, its Dockerfile and the build
  * context the Dockerfile is built from. Most templates are built from their own folder; the
  * {@code dockerfile} language is built from its {@code function/} folder, as faas-cli does, so
  * the context is wherever the Dockerfile is.
@@ -21,17 +21,17 @@ import java.util.stream.Stream;
 record Template(String name, Path dir, Path context, Dockerfile dockerfile, JsonNode yml) {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** The repository's {@code templates/} folder, found from the working directory upwards. */
+    /** The repository's {@code template/} folder, found from the working directory upwards. */
     static Path templatesRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("templates")) && Files.isRegularFile(dir.resolve("mvnw"))) {
-                return dir.resolve("templates");
+            if (Files.isDirectory(dir.resolve("template")) && Files.isRegularFile(dir.resolve("mvnw"))) {
+                return dir.resolve("template");
             }
         }
-        throw new IllegalStateException("no templates/ folder beside mvnw above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("no template/ folder beside mvnw above " + Path.of("").toAbsolutePath());
     }
 
-    /** Every template: each folder of {@code templates/} that holds a {@code template.yml}. */
+    /** Every template: each folder of {@code template/} that holds a {@code template.yml}. */
     static List<Template> all() {
         try (Stream<Path> dirs = Files.list(templatesRoot())) {
             return dirs.filter(dir -> Files.isRegularFile(dir.resolve("template.yml"))).sorted().map(Template::load).toList();

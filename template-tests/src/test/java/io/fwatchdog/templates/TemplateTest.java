@@ -3,6 +3,7 @@ package io.fwatchdog.templates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ class TemplateTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Commands that run a starter function's tests in an image's build. */
     private static final Pattern TEST_COMMAND =
-            Pattern.compile("unittest|npm test|node --test|_test\\.sh|mvn\\b.*\\b(package|verify)\\b");
+            Pattern.compile("unittest|\\btox\\b|TEST_COMMAND|npm test|node --test|_test\\.sh|mvn\\b.*\\b(package|verify|test)\\b|gradle\\b.*\\b(build|test)\\b");
 
     @Parameter
     Template template;
@@ -38,9 +39,73 @@ class TemplateTest {
     @Test
     void templateYmlNamesTheLanguageAndTheDockerfilesCommand() {
         assertThat(template.field("language")).as("language (faas-cli finds a template by its folder)").hasValue(template.name());
+        if (template.name().equals("dockerfile")) {
+            // faas-cli local-run and deploy send template.yml's fprocess over the image's ENV: the
+            // user's own Dockerfile sets it, so the template must not.
+            assertThat(fieldNames()).as("dockerfile's template.yml, as the official one").containsExactly("language");
+            return;
+        }
         assertThat(template.field("fprocess")).as("fprocess, which faas-cli deploys over the image's ENV")
                 .hasValue(template.environment().get("fprocess"));
         assertThat(template.field("welcome_message")).hasValueSatisfying(message -> assertThat(message).isNotBlank());
+    }
+
+    private List<String> fieldNames() {
+        List<String> names = new java.util.ArrayList<>();
+        template.yml().fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void templateYmlHasOnlyFieldsFaasCliReads() {
+        assertThat(fieldNames()).isSubsetOf("language", "fprocess", "welcome_message", "build_options", "handler_folder", "mount_ssh");
+    }
+
+    @Test
+    void buildOptionsAreNamedPackageListsThatTheDockerfileInstalls() {
+        JsonNode options = template.yml().get("build_options");
+        if (options == null) {
+            return;
+        }
+        assertThat(options.isArray()).as("build_options is a list").isTrue();
+        for (JsonNode option : options) {
+            assertThat(option.path("name").asText()).as("build option name").matches("[a-z0-9][a-z0-9-]*");
+            assertThat(option.path("packages").isArray() && !option.path("packages").isEmpty()).as("%s: packages", option).isTrue();
+            option.path("packages").forEach(p -> assertThat(p.asText()).as("a Debian package name").matches("[a-z0-9][a-z0-9+.-]+"));
+        }
+        // faas-cli passes the chosen packages as ADDITIONAL_PACKAGE; some stage must install them.
+        assertThat(template.dockerfile().stages()).anySatisfy(stage -> {
+            assertThat(stage.arguments("ARG")).anySatisfy(arg -> assertThat(arg).startsWith("ADDITIONAL_PACKAGE"));
+            assertThat(stage.arguments("RUN")).anySatisfy(run -> assertThat(run).contains("apt-get install").contains("${ADDITIONAL_PACKAGE}"));
+        });
+    }
+
+    @Test
+    void buildsWithoutBuildKitOnlyInstructions() {
+        // faas-cli build runs a plain docker build, which need not be BuildKit.
+        for (Dockerfile.Stage stage : template.dockerfile().stages()) {
+            assertThat(stage.arguments("RUN")).noneSatisfy(run -> assertThat(run).startsWith("--mount"));
+        }
+    }
+
+    @Test
+    void dockerignoreKeepsLocalBuildOutputOutOfTheContext() throws Exception {
+        Path ignore = template.context().resolve(".dockerignore");
+        assertThat(ignore).isRegularFile();
+        List<String> patterns = Files.readAllLines(ignore).stream().map(String::strip)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+        try (var files = Files.walk(template.dir())) {
+            List<String> names = files.map(p -> p.getFileName().toString()).toList();
+            if (names.contains("package.json")) {
+                assertThat(patterns).anySatisfy(p -> assertThat(p).contains("node_modules"));
+            }
+            if (names.stream().anyMatch(n -> n.endsWith(".py"))) {
+                assertThat(patterns).anySatisfy(p -> assertThat(p).contains("__pycache__"));
+            }
+            if (names.contains("pom.xml") || names.contains("build.gradle")) {
+                assertThat(patterns).anySatisfy(p -> assertThat(p).containsAnyOf("target", "build"));
+            }
+        }
     }
 
     @Test
