@@ -1,6 +1,3 @@
-"""The function: edit this file (and add modules beside it, listed in requirements.txt)."""
-
-
 def handle(event, context):
     """Greets on GET (?name=...), echoes the request body on any other method."""
     if event.method == "GET":
@@ -13,7 +10,7 @@ def handle(event, context):
     return {
         "statusCode": 200,
         "headers": {
-            "Content-Type": event.headers.get("content-type", "application/octet-stream"),
+            "Content-Type": event.headers.get("Content-Type", "application/octet-stream"),
             "X-Body-Size": str(len(event.body)),
         },
         "body": event.body,

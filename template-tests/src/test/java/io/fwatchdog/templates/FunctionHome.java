@@ -13,6 +13,8 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,9 +52,29 @@ final class FunctionHome {
 
     /** Copies the template's build context into {@code parent} and builds what needs building. */
     static FunctionHome create(Template template, Path parent) throws IOException {
+        return create(template, parent, null);
+    }
+
+    /**
+     * Copies the template's build context into {@code parent} with {@code handler} (a function
+     * folder, or null for the starter) laid over its {@code function/} folder as faas-cli lays
+     * it: the handler's files replace the starter's of the same name, the others stay. Then
+     * does what the Dockerfile does besides copying: installs the entry program's and the
+     * function's npm dependencies, marks {@code function/} a Python package, compiles Java.
+     */
+    static FunctionHome create(Template template, Path parent, Path handler) throws IOException {
         Path dir = parent.resolve("home");
         copy(template.context(), dir);
         FunctionHome home = new FunctionHome(template, dir);
+        if (handler != null) {
+            copy(handler, template.name().equals("dockerfile") ? dir : dir.resolve("function"));
+        }
+        if (template.dockerfile().stages().stream().flatMap(stage -> stage.arguments("RUN").stream())
+                .anyMatch(run -> run.contains("touch function/__init__.py"))) {
+            Files.writeString(dir.resolve("function/__init__.py"), "", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        NodeModules.install(dir);
+        NodeModules.install(dir.resolve("function"));
         if (Files.isDirectory(dir.resolve("function").resolve(JAVA_SOURCES))) {
             home.buildJava();
         }
@@ -61,13 +83,13 @@ final class FunctionHome {
 
     private static void copy(Path from, Path to) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {
-            for (Path path : paths.filter(p -> from.relativize(p).toString().isEmpty()
-                    || !SKIPPED.contains(from.relativize(p).getName(0).toString())).toList()) {
+            for (Path path : paths.filter(p -> Stream.iterate(from.relativize(p), q -> q != null, Path::getParent)
+                    .noneMatch(q -> SKIPPED.contains(q.getFileName().toString()))).toList()) {
                 Path target = to.resolve(from.relativize(path).toString());
                 if (Files.isDirectory(path)) {
                     Files.createDirectories(target);
                 } else {
-                    Files.copy(path, target);
+                    Files.copy(path, target, StandardCopyOption.REPLACE_EXISTING);
                 }
             }
         }
@@ -87,7 +109,18 @@ final class FunctionHome {
             URI upstream = URI.create(env.get("upstream_url"));
             env.put("upstream_url", upstream.getScheme() + "://" + upstream.getHost() + ":" + freePort() + upstream.getRawPath());
         }
-        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
+        String path = Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH");
+        if (Files.isRegularFile(dir.resolve("requirements.txt"))) {
+            // python3 is the interpreter that has the entry program's packages (Debian's, in CI).
+            Path bin = Files.createDirectories(dir.getParent().resolve("bin"));
+            Path python = Python.interpreter(dir.resolve("requirements.txt"));
+            for (String name : List.of("python3", "python")) {
+                Files.deleteIfExists(bin.resolve(name));
+                Files.createSymbolicLink(bin.resolve(name), python);
+            }
+            path = bin + ":" + path;
+        }
+        env.put("PATH", path);
         return env;
     }
 
@@ -136,8 +169,17 @@ final class FunctionHome {
         Path function = Files.isDirectory(dir.resolve("function")) ? dir.resolve("function") : dir;
         List<String> ran = new ArrayList<>();
         if (!find(function, "_test.py").isEmpty()) {
-            command(function, "python3", "-m", "unittest", "discover", "-p", "*_test.py", "-v");
-            ran.add("unittest");
+            boolean tox = Files.isRegularFile(function.resolve("tox.ini"));
+            String python = (tox ? Python.interpreter(dir.resolve("requirements.txt"), "pytest")
+                    : Python.interpreter(dir.resolve("requirements.txt"))).toString();
+            if (tox) {
+                // What tox.ini's test environment runs; tox itself would install from PyPI.
+                command(dir, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "function");
+                ran.add("pytest");
+            } else {
+                command(function, python, "-m", "unittest", "discover", "-p", "*_test.py", "-v");
+                ran.add("unittest");
+            }
         }
         List<String> node = find(function, ".test.js");
         if (!node.isEmpty()) {
@@ -166,7 +208,8 @@ final class FunctionHome {
         try (Stream<Path> paths = Files.list(dir)) {
             for (String name : paths.map(p -> p.getFileName().toString()).sorted().toList()) {
                 if (name.endsWith("_test.py")) {
-                    command(dir, "python3", "-m", "unittest", "-v", name.substring(0, name.length() - ".py".length()));
+                    command(dir, Python.interpreter(dir.resolve("requirements.txt")).toString(), "-m", "unittest", "-v",
+                            name.substring(0, name.length() - ".py".length()));
                     ran.add(name);
                 } else if (name.endsWith(".test.js")) {
                     command(dir, "node", "--test", name);

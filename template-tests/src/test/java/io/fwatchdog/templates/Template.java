@@ -40,6 +40,11 @@ record Template(String name, Path dir, Path context, Dockerfile dockerfile, Json
         }
     }
 
+    /** The template in the folder {@code name}. */
+    static Template named(String name) {
+        return load(templatesRoot().resolve(name));
+    }
+
     static Template load(Path dir) {
         try {
             Path context = Files.isRegularFile(dir.resolve("Dockerfile")) ? dir : dir.resolve("function");

@@ -67,14 +67,25 @@ final class TemplateRun implements AutoCloseable {
      * watchdog's start the answer came (a figure, not an assertion).
      */
     static TemplateRun start(Template template, Function<TemplateRun, HttpRequest.Builder> first) throws Exception {
+        return start(template, null, Map.of(), first);
+    }
+
+    /**
+     * Starts {@code template} with the function folder {@code handler} laid over its starter
+     * (null: the starter itself) and {@code extra} added to the image's environment, as a
+     * stack file's {@code environment:} adds it.
+     */
+    static TemplateRun start(Template template, Path handler, Map<String, String> extra,
+            Function<TemplateRun, HttpRequest.Builder> first) throws Exception {
         Path temp = Files.createTempDirectory("fwatchdog-template-" + template.name());
         FunctionHome home;
         Map<String, String> environment;
         WatchdogFixture watchdog;
         long started;
         try {
-            home = FunctionHome.create(template, temp);
-            environment = home.environment();
+            home = FunctionHome.create(template, temp, handler);
+            environment = new java.util.LinkedHashMap<>(home.environment());
+            environment.putAll(extra);
             List<String> command = new ArrayList<>(List.of("env"));
             environment.forEach((name, value) -> command.add(name + "=" + value));
             command.addAll(Config.parse(withTestDefaults(environment)).functionCommand());
