@@ -182,7 +182,13 @@ final class FunctionHome {
             }
         }
         List<String> node = find(function, ".test.js");
-        if (!node.isEmpty()) {
+        Path manifest = function.resolve("package.json");
+        if (Files.isRegularFile(manifest) && !new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest.toFile())
+                .path("scripts").path("test").asText().isEmpty()) {
+            // What the image's test stage runs: the package's own test script.
+            command(function, "npm", "test");
+            ran.add("npm test");
+        } else if (!node.isEmpty()) {
             List<String> args = new ArrayList<>(List.of("node", "--test"));
             args.addAll(node);
             command(function, args.toArray(String[]::new));

@@ -1,0 +1,4 @@
+'use strict'
+
+// A module beside the handler, required relatively.
+module.exports = (name) => ({ message: `Hello, ${name}!` })
