@@ -33,9 +33,10 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * A template laid out in a temporary folder the way its image lays it out under its WORKDIR
- * (the build context's files at the same relative paths, Java sources compiled into
- * {@code lib/}), and its environment with the WORKDIR prefix mapped onto that folder. The
- * template's starter tests run here too, each language with its own runner.
+ * (the build context's files at the same relative paths, a Gradle function compiled into
+ * {@code function-1.0/} as its distribution unpacks), and its environment with the WORKDIR
+ * prefix mapped onto that folder. The template's starter tests run here too, each language
+ * with its own runner.
  */
 final class FunctionHome {
     private static final Set<String> SKIPPED = Set.of("target", "node_modules", "__pycache__");
@@ -75,8 +76,8 @@ final class FunctionHome {
         }
         NodeModules.install(dir);
         NodeModules.install(dir.resolve("function"));
-        if (Files.isDirectory(dir.resolve("function").resolve(JAVA_SOURCES))) {
-            home.buildJava();
+        if (Files.isRegularFile(dir.resolve("function/build.gradle"))) {
+            home.buildGradleDistribution();
         }
         return home;
     }
@@ -130,22 +131,50 @@ final class FunctionHome {
         }
     }
 
-    /** Compiles every {@code src/main/java} of the context (entry program and function) into {@code lib/function.jar}. */
-    private void buildJava() throws IOException {
-        Path classes = dir.resolve("target/classes");
-        List<Path> sources = new ArrayList<>();
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/" + JAVA_SOURCES + "/")).forEach(sources::add);
+    /**
+     * What the Gradle templates' build stage makes, without Gradle: the function compiled into
+     * {@code function-1.0/function-1.0.jar}, its runtime classpath in {@code function-1.0/lib/}
+     * (here the {@code com.openfaas} jars; other dependencies in build.gradle are not resolved)
+     * and the entry program compiled against them into {@code lib/fwatchdog-entrypoint.jar}.
+     */
+    private void buildGradleDistribution() throws IOException {
+        Path lib = Files.createDirectories(dir.resolve("function-1.0/lib"));
+        List<Path> classpath = openfaasJars();
+        for (Path jar : classpath) {
+            Files.copy(jar, lib.resolve(jar.getFileName()));
         }
-        compile(sources, List.of(), classes);
-        Files.createDirectories(dir.resolve("lib"));
-        run(ToolProvider.findFirst("jar").orElseThrow(), "--create", "--file", dir.resolve("lib/function.jar").toString(),
+        Path classes = dir.resolve("target/classes");
+        compile(sources(dir.resolve("function").resolve(JAVA_SOURCES)), classpath, classes);
+        run(ToolProvider.findFirst("jar").orElseThrow(), "--create", "--file", dir.resolve("function-1.0/function-1.0.jar").toString(),
                 "-C", classes.toString(), ".");
+        List<Path> entryClasspath = new ArrayList<>(classpath);
+        entryClasspath.add(classes);
+        Path entryClasses = dir.resolve("target/entrypoint-classes");
+        compile(sources(dir.resolve("entrypoint").resolve(JAVA_SOURCES)), entryClasspath, entryClasses);
+        run(ToolProvider.findFirst("jar").orElseThrow(), "--create", "--file", lib.resolve("fwatchdog-entrypoint.jar").toString(),
+                "-C", entryClasses.toString(), ".");
     }
 
-    private static void compile(List<Path> sources, List<Path> classpath, Path output) throws IOException {
+    /** com.openfaas:model and com.openfaas:entrypoint, as Maven resolved them for these tests. */
+    private static List<Path> openfaasJars() {
+        return List.of(codeSource(com.openfaas.model.IHandler.class), codeSource(com.openfaas.entrypoint.App.class));
+    }
+
+    private static List<Path> sources(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            return paths.filter(p -> p.toString().endsWith(".java")).sorted().toList();
+        }
+    }
+
+    /** The Java release the image runs: the number in the tag of its JRE_IMAGE argument (25 without one). */
+    private int javaRelease() {
+        Matcher tag = Pattern.compile(":(\\d+)").matcher(template.dockerfile().globalArguments().getOrDefault("JRE_IMAGE", ""));
+        return tag.find() ? Integer.parseInt(tag.group(1)) : 25;
+    }
+
+    private void compile(List<Path> sources, List<Path> classpath, Path output) throws IOException {
         Files.createDirectories(output);
-        List<String> args = new ArrayList<>(List.of("--release", "25", "-d", output.toString()));
+        List<String> args = new ArrayList<>(List.of("--release", String.valueOf(javaRelease()), "-d", output.toString()));
         if (!classpath.isEmpty()) {
             args.addAll(List.of("--class-path", String.join(":", classpath.stream().map(Path::toString).toList())));
         }
@@ -260,12 +289,28 @@ final class FunctionHome {
         Path testClasses = dir.resolve("target/test-classes");
         List<Path> classpath = new ArrayList<>(List.of(classes));
         for (Class<?> api : List.of(org.junit.jupiter.api.Test.class, org.opentest4j.AssertionFailedError.class,
-                org.apiguardian.api.API.class)) {
+                org.apiguardian.api.API.class, org.junit.Test.class, org.hamcrest.Matcher.class)) {
             classpath.add(codeSource(api));
         }
+        classpath.addAll(openfaasJars());
         compile(sources, classpath, testClasses);
+        boolean junit4 = false;
+        for (Path source : sources) {
+            junit4 |= Files.readString(source).contains("import org.junit.Test;");
+        }
         try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL(), testClasses.toUri().toURL()},
                 getClass().getClassLoader())) {
+            if (junit4) {
+                // The official Java starters' tests are JUnit 4's, as their build.gradle says.
+                List<Class<?>> testTypes = new ArrayList<>();
+                for (Path source : sources) {
+                    testTypes.add(loader.loadClass(tests.relativize(source).toString().replace(".java", "").replace('/', '.')));
+                }
+                org.junit.runner.Result result = new org.junit.runner.JUnitCore().run(testTypes.toArray(Class<?>[]::new));
+                assertThat(result.getFailures()).as("JUnit 4 failures").isEmpty();
+                assertThat(result.getRunCount()).as("JUnit 4 tests that ran").isPositive();
+                return;
+            }
             LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
             for (Path source : sources) {
                 String name = tests.relativize(source).toString().replace(".java", "").replace('/', '.');
