@@ -1,14 +1,14 @@
 // Entry program of the node-afterburn template; function authors edit function/, not this file.
 //
 // A hot process for fwatchdog's afterburn mode: reads one HTTP/1.1 request at a time from stdin,
-// answers it with function/handler.js's `async (event, context)`, and writes one HTTP/1.1
-// response to stdout. The watchdog runs up to `workers` of these processes; each serves one
-// request at a time. Node's standard library only.
+// answers it with function/handler.js's `(body, callback)`, the historical node-afterburn
+// template's contract (the body as text in, callback(error, result) out), and writes one
+// HTTP/1.1 response to stdout. The watchdog runs up to `workers` of these processes; each
+// serves one request at a time. Node's standard library only.
 //
 // stdout carries the protocol, so console.log and console.info go to stderr, which the watchdog
 // logs. Requests and responses are framed in bytes (Buffers), a request without Content-Length
-// has no body, and a handler that throws is answered 500 without costing the process. The
-// handler contract is the node-http template's (README.md).
+// has no body, and a handler that fails is answered 500 without costing the process.
 'use strict';
 
 const REASONS = {
@@ -18,58 +18,28 @@ const REASONS = {
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
-const RESULT_KEYS = new Set(['statusCode', 'headers', 'body']);
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
-
-class InvalidResult extends Error {}
-
-// Turns the handler's result into [status, headers, body Buffer]; throws InvalidResult.
+// The handler's result as [status, headers, body Buffer]: an object or array as JSON, as the
+// historical template sent it; a Buffer as bytes; anything else as text.
 function encode(result) {
-  if (result === null || typeof result !== 'object' || Array.isArray(result) || Buffer.isBuffer(result)) {
-    throw new InvalidResult(`handler returned ${describe(result)}, expected an object with statusCode, headers and body`);
-  }
-  const unknown = Object.keys(result).filter((key) => !RESULT_KEYS.has(key));
-  if (unknown.length > 0) {
-    throw new InvalidResult(`handler returned unknown keys ${unknown.join(', ')} (expected: statusCode, headers, body)`);
-  }
-  const status = result.statusCode === undefined ? 200 : result.statusCode;
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new InvalidResult(`statusCode ${JSON.stringify(status)} is not an integer from 200 to 599`);
-  }
-  const headers = {};
-  for (const [name, value] of Object.entries(result.headers || {})) {
-    if (!FRAMING.has(name.toLowerCase())) {
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : String(value);
-    }
-  }
-  const body = result.body;
   let data;
   let type;
-  if (body === undefined || body === null) {
+  if (result === undefined || result === null) {
     data = Buffer.alloc(0);
-  } else if (body instanceof Uint8Array) {
-    data = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  } else if (result instanceof Uint8Array) {
+    data = Buffer.from(result.buffer, result.byteOffset, result.byteLength);
     type = 'application/octet-stream';
-  } else if (typeof body === 'string') {
-    data = Buffer.from(body, 'utf8');
-    type = 'text/plain; charset=utf-8';
-  } else {
-    const json = JSON.stringify(body);
-    if (json === undefined) {
-      throw new InvalidResult(`body ${describe(body)} cannot be sent as JSON`);
-    }
-    data = Buffer.from(json, 'utf8');
+  } else if (typeof result === 'object') {
+    data = Buffer.from(JSON.stringify(result), 'utf8');
     type = 'application/json';
+  } else {
+    data = Buffer.from(String(result), 'utf8');
+    type = 'text/plain; charset=utf-8';
   }
-  if (type && headers['content-type'] === undefined) {
+  const headers = { 'content-length': String(data.length) };
+  if (type) {
     headers['content-type'] = type;
   }
-  headers['content-length'] = String(data.length);
-  return [status, headers, data];
-}
-
-function describe(value) {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  return [200, headers, data];
 }
 
 // Takes the next whole request off the front of `pending` ({ request, rest }), or null until
@@ -101,20 +71,6 @@ function take(pending) {
   return { request: { method, target, headers, body }, rest: pending.subarray(bodyStart + length) };
 }
 
-function event({ method, target, headers, body }) {
-  const url = new URL(target, 'http://function');
-  const rawQuery = url.search.slice(1);
-  return {
-    method,
-    path: decodeURIComponent(url.pathname),
-    // A repeated name keeps its last value; rawQuery has them all.
-    query: Object.fromEntries(new URLSearchParams(rawQuery)),
-    rawQuery,
-    headers,
-    body,
-  };
-}
-
 function response(status, headers, data, method) {
   let head = `HTTP/1.1 ${status} ${REASONS[status] || ''}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
@@ -130,24 +86,32 @@ function plain(status, message) {
   return [status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(data.length) }, data];
 }
 
+// Calls the handler with the body as text and a callback(error, result); a handler may also
+// return its result, or a promise of it, instead of calling back.
+function call(handler, body) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (error, result) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error); else resolve(result);
+    };
+    Promise.resolve()
+      .then(() => handler(body, callback))
+      .then((result) => {
+        if (result !== undefined) callback(undefined, result);
+      }, callback);
+  });
+}
+
 // The response to one request, as a Buffer.
 async function answer(handler, request) {
-  let input;
-  try {
-    input = event(request);
-  } catch (error) {
-    return response(...plain(400, `malformed path: ${error.message}`), request.method);
-  }
   let result;
   try {
-    result = encode(await handler(input, { callId: request.headers['x-call-id'] }));
+    result = encode(await call(handler, request.body.toString('utf8')));
   } catch (error) {
-    if (!(error instanceof InvalidResult)) {
-      console.error(error);
-    }
-    result = plain(500, error instanceof InvalidResult
-      ? error.message
-      : `handler threw ${error && error.name ? error.name : typeof error}: ${error && error.message !== undefined ? error.message : error}`);
+    console.error(error);
+    result = plain(500, `handler failed: ${error && error.message !== undefined ? error.message : error}`);
   }
   return response(...result, request.method);
 }
@@ -183,7 +147,7 @@ function run(handler, input, output) {
   return finished;
 }
 
-module.exports = { run, encode, InvalidResult };
+module.exports = { run, encode };
 
 if (require.main === module) {
   console.log = console.error; // the handler's logging must not corrupt the responses

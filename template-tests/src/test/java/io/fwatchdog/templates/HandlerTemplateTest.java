@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HandlerTemplateTest extends RunningTemplate {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Handler templates whose official contract has no event to greet or echo from: tested on their own. */
-    static final java.util.Set<String> OWN_CONTRACT = java.util.Set.of("python3-flask", "node20", "node22", "java17", "java21");
+    static final java.util.Set<String> OWN_CONTRACT = java.util.Set.of("python3-flask", "node20", "node22", "java17", "java21", "python3-afterburn", "node-afterburn");
 
     static List<Template> templates() {
         return TemplateRun.Profile.templates(TemplateRun.Profile.HANDLER).stream()

@@ -22,7 +22,7 @@ class TemplateRepositoryTest {
         assertThat(root).isDirectory();
         assertThat(root.resolveSibling("templates")).as("a second templates folder beside template/").doesNotExist();
         assertThat(Template.all()).extracting(Template::name)
-                .contains("python3-http", "python3-flask", "node20", "node22", "bash-streaming", "dockerfile");
+                .contains("python3-http", "python3-flask", "node20", "node22", "java17", "java21", "python3-afterburn", "node-afterburn", "bash-streaming", "dockerfile");
     }
 
     @Test
