@@ -165,6 +165,13 @@ class NodeTemplateTest {
     }
 
     @Test
+    void aJsonBodyOverTheDefaultLimitIs413() throws Exception {
+        String large = "{\"pad\":\"" + "x".repeat(200 * 1024) + "\"}";
+
+        assertThat(post(readme, "/json-body", "application/json", large).statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void withRawBodyTheBodyIsABuffer() throws Exception {
         byte[] bytes = {0, 1, (byte) 0xfe, (byte) 0xff};
         HttpResponse<byte[]> response = raw.send(raw.request("/raw-body").header("Content-Type", "application/octet-stream")
