@@ -8,8 +8,6 @@ import com.openfaas.model.Request;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -94,9 +92,7 @@ public final class App {
                 }
                 answer = response.getBody() == null ? new byte[0] : response.getBody().getBytes(StandardCharsets.UTF_8);
             } catch (RuntimeException | Error e) {
-                StringWriter trace = new StringWriter();
-                e.printStackTrace(new PrintWriter(trace));
-                System.err.print(trace);
+                e.printStackTrace(); // to stderr: the function's log
                 status = 500;
                 exchange.getResponseHeaders().clear();
                 exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
