@@ -31,4 +31,16 @@ class TemplateRepositoryTest {
             assertThat(paths.filter(Files::isSymbolicLink).toList()).isEmpty();
         }
     }
+
+    @Test
+    void templatesForTwoVersionsOfALanguageShareTheirEntryProgram() throws Exception {
+        // Each folder must be complete on its own (faas-cli copies one), so the copies are checked here.
+        Path root = Template.templatesRoot();
+        String app = "entrypoint/src/main/java/io/fwatchdog/template/App.java";
+        assertThat(Files.readString(root.resolve("java21").resolve(app))).isEqualTo(Files.readString(root.resolve("java17").resolve(app)));
+        assertThat(Files.readString(root.resolve("node22/index.js")).replace("node22", "node20"))
+                .isEqualTo(Files.readString(root.resolve("node20/index.js")));
+        assertThat(Files.readString(root.resolve("python3-flask/requirements.txt")))
+                .isEqualTo(Files.readString(root.resolve("python3-http/requirements.txt")));
+    }
 }
