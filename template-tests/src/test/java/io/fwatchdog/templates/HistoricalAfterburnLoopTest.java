@@ -72,7 +72,6 @@ class HistoricalAfterburnLoopTest {
     }
 
     @Test
-    @Disabled("needs the afterburn defaults for workers and max_queue that queue bursts: lead")
     void aBurstQueuesAsTheHistoricalWatchdogQueuedIt() throws Exception {
         try (WatchdogFixture watchdog = start("python3", LOOPS.resolve("python-afterburn/index.py").toString())) {
             burst(watchdog, 20, "received ");
