@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,7 +61,6 @@ class HistoricalAfterburnLoopTest {
     }
 
     @Test
-    @Disabled("needs afterburn one-write: lead")
     void nodejsAfterburnLoopAnswersEachRequestWithItsOwnBody() throws Exception {
         try (WatchdogFixture watchdog = start("node", LOOPS.resolve("nodejs-afterburn/index.js").toString())) {
             for (String body : List.of("one", "two", "three", "four")) {
