@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What every template must hold, checked without Docker: a {@code template.yml} that agrees
- * with the Dockerfile, a Dockerfile that copies the watchdog in and runs it the way SPEC §9 and
- * §10 say, and a starter function whose own tests pass.
+ * with the Dockerfile, a Dockerfile that copies the watchdog in and runs it the way
+ * docs/packaging.md says, and a starter function whose own tests pass.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("io.fwatchdog.templates.Template#all")
