@@ -22,6 +22,8 @@ public record Config(
         Optional<Path> functionExecutable,
         /* http mode only: {@code http://host:port[/prefix]} or {@code unix:/path}. */
         Optional<String> upstreamUrl,
+        /* http mode: plain HTTP to upstream_url, or Fn's http-stream contract to an FDK. */
+        UpstreamProtocol upstreamProtocol,
         int port,
         /* 0 disables the metrics listener. */
         int metricsPort,
@@ -57,6 +59,8 @@ public record Config(
     public enum ModeName { STREAMING, SERIALIZING, HTTP, AFTERBURN, STATIC }
 
     public enum LogFormat { TEXT, JSON }
+
+    public enum UpstreamProtocol { HTTP, FN }
 
     public enum RestartPolicy {
         ALWAYS, ON_FAILURE, NEVER;

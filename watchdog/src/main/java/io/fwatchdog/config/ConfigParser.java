@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import io.fwatchdog.config.Config.LogFormat;
 import io.fwatchdog.config.Config.ModeName;
 import io.fwatchdog.config.Config.RestartPolicy;
+import io.fwatchdog.config.Config.UpstreamProtocol;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -75,6 +76,7 @@ final class ConfigParser {
         var mode = mode();
         var command = command(commandOverride);
         var upstreamUrl = read(UPSTREAM_URL, ConfigParser::upstreamUrl, UPSTREAM);
+        var upstreamProtocol = choice(UPSTREAM_PROTOCOL, UpstreamProtocol.class, "");
         int port = value(PORT, v -> intIn(v, 0, 65535), PORT_RANGE);
         int metricsPort = value(METRICS_PORT, v -> intIn(v, 0, 65535), PORT_RANGE);
         var readTimeout = value(READ_TIMEOUT, ValueSyntax::duration, DURATION);
@@ -104,14 +106,17 @@ final class ConfigParser {
         var startupTimeout = value(STARTUP_TIMEOUT, ValueSyntax::duration, DURATION);
         var restartPolicy = choice(RESTART_POLICY, RestartPolicy.class, "");
         // An afterburn pool's natural queue: a few requests per hot process may wait for one to free up.
+        // An Fn function takes one call at a time, so concurrent callers wait their turn the same way.
+        boolean fn = mode == ModeName.HTTP && upstreamProtocol == UpstreamProtocol.FN;
         int maxQueue = read(MAX_QUEUE, v -> intIn(v, 0, Integer.MAX_VALUE), COUNT)
-                .orElse(mode == ModeName.AFTERBURN ? (int) Math.min(Integer.MAX_VALUE, 100L * workers) : 0);
+                .orElse(mode == ModeName.AFTERBURN ? (int) Math.min(Integer.MAX_VALUE, 100L * workers) : fn ? 100 : 0);
 
         checkPorts(port, metricsPort);
         checkWorkers(workers, minWorkers);
         Optional<Path> executable = Optional.empty();
         if (!invalid.contains(MODE)) {
             checkModeRequirements(mode, command, upstreamUrl, staticPath);
+            checkUpstreamProtocol(mode, upstreamProtocol, command, upstreamUrl, readyPath);
             checkPrefork(mode, prefork, cgiHeaders);
             if (mode == ModeName.STATIC) {
                 // Static mode runs no function; a command set image-wide is simply not used.
@@ -128,6 +133,7 @@ final class ConfigParser {
                 command.map(Command::words).orElse(List.of()),
                 executable,
                 upstreamUrl,
+                upstreamProtocol,
                 port,
                 metricsPort,
                 readTimeout,
@@ -212,7 +218,8 @@ final class ConfigParser {
     private ModeName mode() {
         var requested = setting(MODE).orElseThrow().value().toLowerCase(Locale.ROOT);
         // Planned modes (fn, inproc) get their own words so nobody hunts for a typo.
-        var note = requested.equals("fn") || requested.equals("inproc") ? "; " + requested + " mode is not supported yet" : "";
+        var note = requested.equals("fn") ? "; an Fn FDK function runs in http mode with upstream_protocol=fn"
+                : requested.equals("inproc") ? "; inproc mode is not supported yet" : "";
         return choice(MODE, ModeName.class, note);
     }
 
@@ -312,11 +319,40 @@ final class ConfigParser {
         if (NEEDS_COMMAND.contains(mode) && command.isEmpty() && !invalid.contains(FPROCESS)) {
             missing(FPROCESS, "the function command in fprocess, or after -- on the command line, in " + modeName + " mode");
         }
-        if (mode == ModeName.HTTP && upstreamUrl.isEmpty() && !invalid.contains(UPSTREAM_URL)) {
+        boolean fn = setting(UPSTREAM_PROTOCOL).orElseThrow().value().equalsIgnoreCase("fn");
+        if (mode == ModeName.HTTP && upstreamUrl.isEmpty() && !invalid.contains(UPSTREAM_URL) && !fn) {
             missing(UPSTREAM_URL, UPSTREAM + " in http mode");
         }
         if (mode == ModeName.STATIC && !invalid.contains(STATIC_PATH) && !Files.isDirectory(staticPath)) {
             problem(setting(STATIC_PATH).orElseThrow(), "an existing directory to serve in static mode");
+        }
+    }
+
+    /**
+     * With {@code upstream_protocol=fn} the watchdog runs the FDK itself and picks its socket, so
+     * the function command is required and {@code upstream_url} may not point elsewhere; and an
+     * FDK serves only {@code POST /call}, so {@code ready_path} cannot be asked of it directly.
+     */
+    private void checkUpstreamProtocol(ModeName mode, UpstreamProtocol protocol, Optional<Command> command,
+            Optional<String> upstreamUrl, Optional<String> readyPath) {
+        if (protocol != UpstreamProtocol.FN || invalid.contains(UPSTREAM_PROTOCOL)) {
+            return;
+        }
+        var setting = setting(UPSTREAM_PROTOCOL).orElseThrow();
+        if (mode != ModeName.HTTP) {
+            problem(setting, "http in " + spelling(mode) + " mode; upstream_protocol applies to http mode only");
+            return;
+        }
+        if (command.isEmpty() && !invalid.contains(FPROCESS)) {
+            missing(FPROCESS, "the Fn function command in fprocess, or after -- on the command line, with upstream_protocol=fn");
+        }
+        if (upstreamUrl.isPresent()) {
+            problem(given(UPSTREAM_URL).orElseThrow(), "unset with upstream_protocol=fn: the watchdog makes the function's"
+                    + " socket and gives it as FN_LISTENER");
+        }
+        if (readyPath.isPresent()) {
+            problem(given(READY_PATH).orElseThrow(), "unset with upstream_protocol=fn: an Fn function is ready once"
+                    + " it listens, and serves nothing but its calls");
         }
     }
 

@@ -15,6 +15,9 @@ public enum Variable {
                     + " required in streaming, serializing and afterburn modes"),
     UPSTREAM_URL("upstream_url", "http_upstream_url", null, "none", "<url>",
             "http mode: where the function listens, http://host[:port][/prefix] or unix:/path/to.sock"),
+    UPSTREAM_PROTOCOL("upstream_protocol", null, "http", null, "<protocol>",
+            "http mode: how the function is spoken to, http (a plain server at upstream_url) or fn"
+                    + " (an Fn FDK function on a unix socket the watchdog makes)"),
     PORT("port", null, "8080", null, "<port>", "main HTTP listener port; 0 = any free port"),
     METRICS_PORT("metrics_port", null, "8081", null, "<port>",
             "Prometheus listener port; must differ from port; 0 = disabled"),
@@ -28,7 +31,7 @@ public enum Variable {
             "response Content-Type in streaming and serializing modes"),
     MAX_INFLIGHT("max_inflight", null, "0", null, "<count>",
             "most concurrent requests admitted to the function; 0 = unlimited"),
-    MAX_QUEUE("max_queue", null, null, "0; in afterburn mode 100 x workers", "<count>",
+    MAX_QUEUE("max_queue", null, null, "0; afterburn mode: 100 x workers; upstream_protocol=fn: 100", "<count>",
             "requests that may wait for an admission slot or a hot process, beyond which 429; 0 = reject at once"),
     BUFFER_HTTP("buffer_http", "http_buffer_req_body", "false", null, "<bool>",
             "http mode: buffer the request body and send it with Content-Length"),

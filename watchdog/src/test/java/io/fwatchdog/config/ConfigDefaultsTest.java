@@ -26,6 +26,7 @@ class ConfigDefaultsTest {
         return Stream.of(
                 defaults("mode", Config::mode, ModeName.STREAMING),
                 defaults("upstream_url", Config::upstreamUrl, Optional.empty()),
+                defaults("upstream_protocol", Config::upstreamProtocol, Config.UpstreamProtocol.HTTP),
                 defaults("port", Config::port, 8080),
                 defaults("metrics_port", Config::metricsPort, 8081),
                 defaults("read_timeout", Config::readTimeout, Duration.ofSeconds(30)),

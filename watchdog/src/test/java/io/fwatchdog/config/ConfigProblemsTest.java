@@ -27,6 +27,7 @@ class ConfigProblemsTest {
         mode                 | turbo      | one of streaming, serializing, http, afterburn, static
         fprocess             | echo 'hi   | a command whose quotes are closed; found an unterminated single quote
         upstream_url         | ftp://x    | http://host[:port][/prefix] or unix:/absolute/path
+        upstream_protocol    | grpc       | one of http, fn
         port                 | http       | an integer from 0 to 65535
         metrics_port         | 65536      | an integer from 0 to 65535
         read_timeout         | 10x        | seconds or a duration like 30s
@@ -96,11 +97,54 @@ class ConfigProblemsTest {
                 + "workers: \"x\" (expected: an integer of 1 or more)");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"fn", "inproc"})
-    void saysPlannedModesAreNotSupportedYet(String mode) {
-        assertThat(problems(env(bin, "mode", mode))).containsExactly("mode: \"" + mode + "\" (expected: one of streaming,"
-                + " serializing, http, afterburn, static; " + mode + " mode is not supported yet)");
+    @Test
+    void saysInprocModeIsNotSupportedYet() {
+        assertThat(problems(env(bin, "mode", "inproc"))).containsExactly("mode: \"inproc\" (expected: one of streaming,"
+                + " serializing, http, afterburn, static; inproc mode is not supported yet)");
+    }
+
+    @Test
+    void pointsModeFnAtUpstreamProtocol() {
+        assertThat(problems(env(bin, "mode", "fn"))).containsExactly("mode: \"fn\" (expected: one of streaming,"
+                + " serializing, http, afterburn, static; an Fn FDK function runs in http mode with upstream_protocol=fn)");
+    }
+
+    // ---- upstream_protocol=fn ----
+
+    @Test
+    void fnNeedsNoUpstreamUrlAndQueuesCallersForItsOneCallAtATime() {
+        var config = parse(env(bin, "mode", "http", "upstream_protocol", "FN"));
+        assertThat(config.upstreamProtocol()).isEqualTo(Config.UpstreamProtocol.FN);
+        assertThat(config.upstreamUrl()).isEmpty();
+        assertThat(config.maxQueue()).isEqualTo(100);
+    }
+
+    @Test
+    void fnRefusesAnUpstreamUrlOfItsOwn() {
+        assertThat(problems(env(bin, "mode", "http", "upstream_protocol", "fn", "upstream_url", "http://127.0.0.1:9000")))
+                .containsExactly("upstream_url: \"http://127.0.0.1:9000\" (expected: unset with upstream_protocol=fn:"
+                        + " the watchdog makes the function's socket and gives it as FN_LISTENER)");
+    }
+
+    @Test
+    void fnRefusesReadyPath() {
+        assertThat(problems(env(bin, "mode", "http", "upstream_protocol", "fn", "ready_path", "/ready")))
+                .containsExactly("ready_path: \"/ready\" (expected: unset with upstream_protocol=fn: an Fn function"
+                        + " is ready once it listens, and serves nothing but its calls)");
+    }
+
+    @Test
+    void fnNeedsTheFunctionCommand() {
+        assertThat(problems(withoutCommand("mode", "http", "upstream_protocol", "fn")))
+                .containsExactly("fprocess: not set (expected: the Fn function command in fprocess, or after -- on the"
+                        + " command line, with upstream_protocol=fn)");
+    }
+
+    @Test
+    void fnAppliesToHttpModeOnly() {
+        assertThat(problems(env(bin, "upstream_protocol", "fn")))
+                .containsExactly("upstream_protocol: \"fn\" (expected: http in streaming mode; upstream_protocol"
+                        + " applies to http mode only)");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.fwatchdog.mode.http;
 
 import io.fwatchdog.config.Config;
+import io.fwatchdog.config.Config.UpstreamProtocol;
 import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ProcessLauncher;
 import io.fwatchdog.mode.Call;
@@ -10,6 +11,7 @@ import io.fwatchdog.mode.Mode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.Epoll;
@@ -17,7 +19,12 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.AbstractChannelPoolMap;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.util.Optional;
 import io.netty.handler.codec.http.HttpClientCodec;
 
 /**
@@ -29,6 +36,10 @@ import io.netty.handler.codec.http.HttpClientCodec;
  * between requests; one whose upstream closes it while idle is noticed (a read is pending on
  * every idle connection) and dropped. At most {@value #MAX_IDLE_PER_LOOP} stay idle per event
  * loop, each for at most {@link #IDLE_TIMEOUT} ({@link UpstreamPool}).
+ *
+ * <p>With {@code upstream_protocol=fn} the upstream is an Fn FDK function on a socket in a
+ * directory the watchdog makes ({@link FnProtocol}): one call at a time, over the one
+ * connection {@link FnConnection} keeps.
  */
 public final class HttpMode implements Mode {
     /** Longest upstream response line, as on the front. */
@@ -40,7 +51,10 @@ public final class HttpMode implements Mode {
     final Config config;
     final UpstreamAddress upstream;
     final Supervisor supervisor;
+    /** Present with {@code upstream_protocol=fn}: the FDK's socket directory. */
+    final Optional<FnProtocol.SocketDir> fn;
     private final AbstractChannelPoolMap<EventLoop, UpstreamPool> pools;
+    private final FnConnection fnConnection;
 
     /**
      * Starts the upstream at once, so that its start-up overlaps the watchdog's own.
@@ -50,15 +64,25 @@ public final class HttpMode implements Mode {
      */
     public HttpMode(Config config, ProcessLauncher launcher, FunctionEvents events, Metrics metrics) {
         this.config = config;
-        this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow());
         boolean epoll = Epoll.isAvailable();
-        if (upstream.unix() && !epoll) {
+        if (config.upstreamProtocol() == UpstreamProtocol.FN) {
+            this.fn = Optional.of(FnProtocol.SocketDir.create(config.lockFile().getParent()));
+            java.nio.file.Path socket = fn.get().listener();
+            // The NIO transport speaks unix sockets too (JDK 16+), so an Fn function runs either way.
+            this.upstream = new UpstreamAddress(epoll ? new DomainSocketAddress(socket.toString()) : UnixDomainSocketAddress.of(socket),
+                    UnixDomainSocketAddress.of(socket), "", "Fn function at unix:" + socket);
+        } else {
+            this.fn = Optional.empty();
+            this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow());
+        }
+        if (upstream.unix() && !epoll && fn.isEmpty()) {
             throw new IllegalArgumentException("upstream_url: \"" + upstream.display()
                     + "\" needs the native epoll transport, which is unavailable here (expected: an http:// URL)");
         }
-        this.supervisor = new Supervisor(config, launcher, upstream, events, metrics);
+        this.supervisor = new Supervisor(config, launcher, upstream, fn, events, metrics);
         supervisor.start();
-        Class<? extends Channel> channelType = upstream.unix() ? EpollDomainSocketChannel.class
+        Class<? extends Channel> channelType = fn.isPresent() && !epoll ? NioDomainSocketChannel.class
+                : upstream.unix() ? EpollDomainSocketChannel.class
                 : epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         Bootstrap bootstrap = new Bootstrap()
                 .channel(channelType)
@@ -68,10 +92,17 @@ public final class HttpMode implements Mode {
                 // One socket read per read() call: the proxy asks for more only when the client can take it.
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 128 * 1024)
                         .maxMessagesPerRead(1));
-        if (!upstream.unix()) {
+        if (!upstream.unix() && fn.isEmpty()) {
             bootstrap.option(ChannelOption.TCP_NODELAY, true);
         }
         int maxHeaderSize = config.maxHeaderSize();
+        this.fnConnection = fn.isEmpty() ? null : new FnConnection(bootstrap.clone().handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(new HttpClientCodec(MAX_STATUS_LINE, maxHeaderSize, 64 * 1024));
+                channel.pipeline().addLast(new ProxyCall.UpstreamHandler());
+            }
+        }));
         this.pools = new AbstractChannelPoolMap<>() {
             @Override
             protected UpstreamPool newPool(EventLoop loop) {
@@ -97,8 +128,14 @@ public final class HttpMode implements Mode {
         return new ProxyCall(this, exchange);
     }
 
-    UpstreamPool pool(EventLoop loop) {
-        return pools.get(loop);
+    ChannelPool pool(EventLoop loop) {
+        return fnConnection != null ? fnConnection.on(loop) : pools.get(loop);
+    }
+
+    /** An Fn function takes one call at a time (the contract's promise to functions). */
+    @Override
+    public int concurrencyLimit() {
+        return fn.isPresent() ? 1 : 0;
     }
 
     @Override
@@ -115,6 +152,10 @@ public final class HttpMode implements Mode {
     @Override
     public void close() {
         pools.close();
+        if (fnConnection != null) {
+            fnConnection.close();
+        }
         supervisor.stop();
+        fn.ifPresent(FnProtocol.SocketDir::remove);
     }
 }

@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -34,6 +35,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -51,6 +53,9 @@ import java.util.concurrent.TimeUnit;
  * other buffer. The request keeps its framing: Content-Length stays Content-Length, chunked stays
  * chunked; with {@code buffer_http} the body is collected first and sent with a Content-Length.
  * {@code exec_timeout} (shortened by {@code X-Timeout}) bounds the time to the response head.
+ *
+ * <p>To an Fn function ({@code upstream_protocol=fn}) the head goes as an Fn call and its answer
+ * comes back translated ({@link FnProtocol}); bodies pass as they are, in the same pull loops.
  */
 final class ProxyCall implements Call {
     private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
@@ -67,10 +72,14 @@ final class ProxyCall implements Call {
     /** The client asked to switch protocols (a websocket); the upstream may agree with a 101. */
     private final String upgrade;
     private ScheduledFuture<?> shortTimeout;
+    /** The call's time limit, {@code X-Timeout} or {@code exec_timeout}; null for none. */
+    private final Duration limit;
+    /** Fn: the translated status has no body (204, 304), so the FDK's is dropped. */
+    private boolean discardBody;
     private BodyBuffer buffered;
     /** A chunked request's head, sent with its first chunk. */
     private HttpRequest heldHead;
-    private UpstreamPool pool;
+    private ChannelPool pool;
     private Channel upstream;
     /** The whole request, body included, has been written upstream. */
     private boolean requestSent;
@@ -87,10 +96,13 @@ final class ProxyCall implements Call {
         this.loop = exchange.eventLoop();
         this.request = exchange.request();
         this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        this.upgrade = request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+        // An Fn call is one request and one answer: there is no protocol to switch to.
+        this.upgrade = mode.fn.isEmpty() && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
-        shortenedTimeout().ifPresent(timeout -> shortTimeout = loop.schedule(this::onTimeout,
+        Optional<Duration> shortened = shortenedTimeout();
+        shortened.ifPresent(timeout -> shortTimeout = loop.schedule(this::onTimeout,
                 timeout.toNanos(), TimeUnit.NANOSECONDS));
+        this.limit = shortened.orElse(mode.config.hasExecTimeout() ? mode.config.execTimeout() : null);
         if (mode.config.bufferHttp() && hasBody) {
             buffered = BodyBuffer.open(exchange, mode.config.maxBodySize()).orElse(null);
             if (buffered == null) {
@@ -221,6 +233,10 @@ final class ProxyCall implements Call {
             headers.set(HttpHeaderNames.HOST, mode.upstream.host());
         }
         addForwarded(headers, exchange.remoteAddress());
+        if (mode.fn.isPresent()) {
+            Instant deadline = Instant.now().plus(limit != null ? limit : FnProtocol.NO_DEADLINE);
+            return FnProtocol.call(request.method(), request.uri(), headers, exchange.callId(), deadline);
+        }
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), mode.upstream.target(request.uri()), headers);
     }
 
@@ -304,7 +320,7 @@ final class ProxyCall implements Call {
                     upstreamFailed(content.decoderResult().cause());
                     return;
                 }
-                if (content.content().isReadable()) {
+                if (content.content().isReadable() && !discardBody) {
                     exchange.write(content.content().retain());
                 }
                 if (content instanceof LastHttpContent) {
@@ -356,6 +372,12 @@ final class ProxyCall implements Call {
             shortTimeout.cancel(false);
         }
         responseKeepAlive = HttpUtil.isKeepAlive(response);
+        if (mode.fn.isPresent()) {
+            response = fromFn(response);
+            if (response == null) {
+                return;
+            }
+        }
         HttpHeaders headers = response.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         boolean lengthKnown = HttpUtil.isContentLengthSet(response);
@@ -368,6 +390,28 @@ final class ProxyCall implements Call {
         headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         exchange.respond(response);
+    }
+
+    /** The client's response made of an FDK's answer; null when the answer was invalid and the call failed. */
+    private HttpResponse fromFn(HttpResponse fdk) {
+        switch (FnProtocol.answer(fdk)) {
+            case FnProtocol.Answer.Invalid invalid -> {
+                finish(false);
+                exchange.fail(HttpResponseStatus.BAD_GATEWAY, "Fn function gave an invalid answer: " + invalid.reason());
+                return null;
+            }
+            case FnProtocol.Answer.Relay relay -> {
+                HttpResponse client = new io.netty.handler.codec.http.DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                        relay.status(), relay.headers());
+                int code = relay.status().code();
+                if (code == 204 || code == 304) {
+                    discardBody = true;
+                    relay.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+                    relay.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                }
+                return client;
+            }
+        }
     }
 
     private boolean mayHaveBody(HttpResponse response) {
@@ -444,7 +488,12 @@ final class ProxyCall implements Call {
             return; // the limit is on the time to the response head
         }
         boolean waiting = upstream == null && buffered == null;
+        boolean reachedFn = upstream != null && mode.fn.isPresent();
         finish(false);
+        if (reachedFn) {
+            mode.supervisor.recycle("a call overran its deadline (" + (shortTimeout != null ? "X-Timeout"
+                    : "exec_timeout " + Responses.duration(mode.config.execTimeout())) + ")");
+        }
         if (waiting && !mode.supervisor.ready()) {
             exchange.fail(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "upstream not ready within exec_timeout (" + Responses.duration(mode.config.execTimeout()) + ")");

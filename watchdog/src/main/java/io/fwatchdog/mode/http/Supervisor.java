@@ -52,6 +52,8 @@ final class Supervisor {
     private final Config config;
     private final ProcessLauncher launcher;
     private final UpstreamAddress upstream;
+    /** With {@code upstream_protocol=fn}: the FDK's socket directory, whose listener link is its readiness. */
+    private final java.util.Optional<FnProtocol.SocketDir> fn;
     private final FunctionEvents events;
     private final Metrics metrics;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
@@ -65,10 +67,14 @@ final class Supervisor {
     private boolean ready;
     private boolean stopped;
     private int restartCount;
+    /** The process {@link #recycle} ended: its exit restarts it whatever {@code restart_policy} says. */
+    private FunctionProcess recycling;
     /** Completes when the upstream is next ready; replaced each time it stops being ready. */
     private CompletableFuture<Void> whenReady = new CompletableFuture<>();
 
-    Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream, FunctionEvents events, Metrics metrics) {
+    Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream,
+            java.util.Optional<FnProtocol.SocketDir> fn, FunctionEvents events, Metrics metrics) {
+        this.fn = fn;
         this.metrics = metrics;
         this.config = config;
         this.launcher = launcher;
@@ -126,8 +132,12 @@ final class Supervisor {
                 }
                 spawning = true;
             }
+            // An FDK cannot bind over the socket and link a crashed predecessor left behind.
+            fn.ifPresent(FnProtocol.SocketDir::clear);
+            java.util.Map<String, String> env = fn.map(socket -> FnProtocol.environment(System.getenv(), socket))
+                    .orElse(System.getenv());
             try {
-                started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), System.getenv());
+                started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), env);
             } catch (IOException | RuntimeException e) {
                 spawned(null);
                 metrics.processStartFailed();
@@ -190,7 +200,12 @@ final class Supervisor {
             }
         }
         boolean answering = false;
-        if (config.readyPath().isEmpty()) {
+        if (fn.isPresent()) {
+            if (fn.get().listening()) {
+                becameReady(candidate);
+                return;
+            }
+        } else if (config.readyPath().isEmpty()) {
             if (accepts(upstream.probe())) {
                 becameReady(candidate);
                 return;
@@ -215,7 +230,11 @@ final class Supervisor {
             }
         }
         if (System.nanoTime() - deadline >= 0) {
-            String message = "upstream " + upstream.display() + config.readyPath()
+            String message = fn.isPresent()
+                    ? "Fn function " + String.join(" ", config.functionCommand()) + " did not create its listener "
+                            + fn.get().describe() + " (FN_LISTENER) within startup_timeout ("
+                            + Responses.duration(config.startupTimeout()) + ")"
+                    : "upstream " + upstream.display() + config.readyPath()
                     .map(path -> " did not answer GET " + path + " with 2xx").orElse(" did not accept connections")
                     + " within startup_timeout (" + Responses.duration(config.startupTimeout()) + ")"
                     + (said == null ? "" : "; it last " + said.detail());
@@ -258,12 +277,36 @@ final class Supervisor {
         waiting.complete(null);
     }
 
+    /**
+     * Ends the running upstream so that a fresh one takes its place at once, whatever
+     * {@code restart_policy} says: an Fn function that overran its call's deadline is still busy
+     * with it and would hold up every call after it (Fn's agent retires such a container too).
+     */
+    void recycle(String why) {
+        FunctionProcess running;
+        synchronized (this) {
+            if (stopped || process == null || recycling == process) {
+                return;
+            }
+            running = recycling = process;
+            ready = false;
+            if (whenReady.isDone()) {
+                whenReady = new CompletableFuture<>();
+            }
+        }
+        Log.warn("restarting the upstream (pid " + running.pid() + "): " + why);
+        events.readinessChanged(false);
+        running.terminate(FunctionProcess.KILL_GRACE);
+    }
+
     private void exited(FunctionProcess exited, ExitStatus status) {
         boolean wasReady;
+        boolean recycled;
         synchronized (this) {
             if (exited != process) {
                 return;
             }
+            recycled = recycling == exited;
             process = null;
             wasReady = ready;
             ready = false;
@@ -274,8 +317,16 @@ final class Supervisor {
                 return;
             }
         }
-        Log.warn("upstream " + status);
         metrics.processExited(ExitReason.of(status));
+        if (recycled) {
+            synchronized (this) {
+                restartCount++;
+            }
+            metrics.upstreamRestarted();
+            launch();
+            return;
+        }
+        Log.warn("upstream " + status);
         if (wasReady) {
             events.readinessChanged(false);
         }

@@ -43,7 +43,7 @@ record UpstreamAddress(SocketAddress netty, SocketAddress probe, String prefix, 
     }
 
     boolean unix() {
-        return netty instanceof DomainSocketAddress;
+        return netty instanceof DomainSocketAddress || netty instanceof UnixDomainSocketAddress;
     }
 
     /** True for a TCP address of this machine, where only a local process can be listening. */
