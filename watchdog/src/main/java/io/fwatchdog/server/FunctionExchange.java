@@ -116,9 +116,17 @@ final class FunctionExchange extends ChannelExchange {
 
     @Override
     public void requestBody() {
-        if (!done && !bodyComplete) {
-            connection.read();
+        if (done || bodyComplete) {
+            return;
         }
+        if (call == null) {
+            // Asked from inside Mode.open, before the call it returns is known: a read now could
+            // deliver the piece at once (an admission from the queue runs outside the read
+            // cycle) and the piece would find no call to take it. It is asked for just after.
+            ctx.executor().execute(this::requestBody);
+            return;
+        }
+        connection.read();
     }
 
     @Override

@@ -63,6 +63,27 @@ class HttpModeTest {
     }
 
     @Test
+    void queuedRequestsKeepTheirBodiesOnReusedConnections() throws Exception {
+        // Admitted from the queue, a call may get a pooled connection and ask for the body at
+        // once, from inside Mode.open: the body must still reach it, on every round.
+        try (var w = proxy("max_inflight", "1", "max_queue", "100")) {
+            for (int round = 0; round < 3; round++) {
+                List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    calls.add(w.client.sendAsync(HttpRequest.newBuilder(w.uri("/echo")).timeout(Duration.ofSeconds(60))
+                            .POST(HttpRequest.BodyPublishers.ofString("call " + round + "." + i)).build(),
+                            HttpResponse.BodyHandlers.ofString()));
+                }
+                for (int i = 0; i < calls.size(); i++) {
+                    HttpResponse<String> response = calls.get(i).get();
+                    assertThat(response.statusCode()).isEqualTo(200);
+                    assertThat(response.body()).isEqualTo("call " + round + "." + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void chunkedRequestStaysChunked() throws Exception {
         try (var w = proxy(); RawConnection c = w.connect()) {
             c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
