@@ -8,7 +8,7 @@ fdk.handle(async (body, ctx) => {
   switch (url.pathname) {
     case '/echo':
       gw.statusCode = Number(url.searchParams.get('status') || 200)
-      gw.setResponseHeader('Content-Type', gw.getHeader('Content-Type') || 'application/octet-stream')
+      gw.setResponseHeader('Content-Type', ctx.contentType || 'application/octet-stream')
       gw.setResponseHeader('X-Method', gw.method)
       gw.addResponseHeader('X-Twice', 'one')
       gw.addResponseHeader('X-Twice', 'two')
