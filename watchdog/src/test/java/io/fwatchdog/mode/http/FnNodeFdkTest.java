@@ -214,6 +214,13 @@ class FnNodeFdkTest {
         }
     }
 
+    @Test
+    void failsTheStartNamingStartupTimeoutWhenNoListenerAppears() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WatchdogFixture.start(Map.of("mode", "http",
+                        "upstream_protocol", "fn", "startup_timeout", "300ms"), List.of("sleep", "30")))
+                .hasMessageContaining("did not create its listener").hasMessageContaining("startup_timeout (300ms)");
+    }
+
     /** Waits until the function answers again (a restarted FDK), then checks it echoes. */
     private void awaitEcho(String what) throws Exception {
         Processes.await("the Fn function to serve " + what, () -> {
