@@ -51,8 +51,9 @@ final class Front {
     /** The settings that bound concurrency, for the messages of 429 and 503 answers. */
     String limits() {
         String inflight = "max_inflight=" + config.maxInflight();
-        return (mode.concurrencyLimit() > 0 ? inflight + ", workers=" + config.workers() : inflight)
-                + ", max_queue=" + config.maxQueue();
+        String modeLimit = config.upstreamProtocol() == Config.UpstreamProtocol.FN
+                ? inflight + ", upstream_protocol=fn (one call at a time)" : inflight + ", workers=" + config.workers();
+        return (mode.concurrencyLimit() > 0 ? modeLimit : inflight) + ", max_queue=" + config.maxQueue();
     }
 
     /** True when the function can take requests: health's answer. */
