@@ -132,11 +132,11 @@ final class Supervisor {
                 }
                 spawning = true;
             }
-            // An FDK cannot bind over the socket and link a crashed predecessor left behind.
-            fn.ifPresent(FnProtocol.SocketDir::clear);
-            java.util.Map<String, String> env = fn.map(socket -> FnProtocol.environment(System.getenv(), socket))
-                    .orElse(System.getenv());
             try {
+                // An FDK cannot bind over the socket and link a crashed predecessor left behind.
+                fn.ifPresent(FnProtocol.SocketDir::clear);
+                java.util.Map<String, String> env = fn.map(socket -> FnProtocol.environment(System.getenv(), socket))
+                        .orElse(System.getenv());
                 started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), env);
             } catch (IOException | RuntimeException e) {
                 spawned(null);
