@@ -1,15 +1,34 @@
 package io.fwatchdog;
 
-import com.sun.net.httpserver.HttpServer;
+import io.fwatchdog.config.Variable;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.server.Watchdog;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import sun.misc.Signal;
 
@@ -36,11 +56,27 @@ public final class Training {
     private final Map<String, String> base;
 
     private Training(Path tmpdir) {
-        base = new HashMap<>(System.getenv());
-        // Its own lock file, never that of a watchdog running on the same machine.
-        base.put("TMPDIR", tmpdir.toString());
-        base.put("healthcheck_interval", "0");
-        base.put("port", "0");
+        base = trainingEnvironment(System.getenv(), tmpdir);
+    }
+
+    /**
+     * The environment every training watchdog starts from: {@code inherited} without any of the
+     * watchdog's own settings (a {@code port}, {@code metrics_port} or {@code mode} set where the
+     * image is built must not decide what training binds or runs), its own lock file, and the
+     * listener on any free port. Each run adds its mode's settings.
+     */
+    static Map<String, String> trainingEnvironment(Map<String, String> inherited, Path tmpdir) {
+        var environment = new HashMap<>(inherited);
+        for (Variable variable : Variable.values()) {
+            environment.remove(variable.envName());
+            variable.alias().ifPresent(environment::remove);
+        }
+        environment.put("TMPDIR", tmpdir.toString());
+        environment.put("healthcheck_interval", "0");
+        environment.put("port", "0");
+        // Off where a run binds what the settings say; exercise() puts metrics on any free port.
+        environment.put("metrics_port", "0");
+        return environment;
     }
 
     public static void main(String[] args) throws Exception {
@@ -89,15 +125,15 @@ public final class Training {
         try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             upstreamPort = probe.getLocalPort();
         }
-        HttpServer upstream = HttpServer.create();
-        upstream.createContext("/", exchange -> {
-            byte[] body = exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        var listening = CompletableFuture.runAsync(() -> {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        var upstream = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Echo());
+                    }
+                });
+        CompletableFuture<Channel> listening = CompletableFuture.supplyAsync(() -> {
             try {
                 long deadline = System.nanoTime() + 30_000_000_000L;
                 while (ProcessHandle.current().children().noneMatch(
@@ -107,10 +143,9 @@ public final class Training {
                     }
                     Thread.sleep(10);
                 }
-                upstream.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort), 0);
-                upstream.start();
-            } catch (IOException | InterruptedException e) {
-                throw new IllegalStateException("the training upstream cannot listen: " + e, e);
+                return upstream.bind(InetAddress.getLoopbackAddress(), upstreamPort).sync().channel();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted before the training upstream could listen", e);
             }
         });
         try {
@@ -122,8 +157,27 @@ public final class Training {
                         }
                     });
         } finally {
-            listening.join();
-            upstream.stop(0);
+            try {
+                listening.join().close().syncUninterruptibly();
+            } finally {
+                group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        }
+    }
+
+    /** The http mode's function: answers every request with its body. */
+    private static final class Echo extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
+            FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(), HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer(request.content()));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            HttpUtil.setKeepAlive(response, keepAlive);
+            var written = context.writeAndFlush(response);
+            if (!keepAlive) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
         }
     }
 
@@ -156,31 +210,41 @@ public final class Training {
 
     /**
      * A streaming watchdog run as {@link Main} runs it, stopped by SIGTERM: the signal handlers
-     * and the drain are trained too. The port is found free beforehand, as {@code run} binds the
-     * configured one.
+     * and the drain are trained too. {@code run} binds the configured port and does not say
+     * which it got, so the port is one found free just before; should something take it in
+     * between, the run fails before it is healthy and is repeated on another.
      */
     private int signalled() throws Exception {
-        int port;
-        try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        var env = new HashMap<>(base);
-        env.putAll(Map.of("mode", "streaming", "fprocess", "cat", "port", Integer.toString(port)));
-        var run = CompletableFuture.supplyAsync(
-                () -> Cli.run(new String[0], env, System.out, System.err, Watchdog::run));
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!Files.exists(Path.of(env.get("TMPDIR"), ".lock"))) {
-            if (run.isDone() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the signalled watchdog did not become healthy (status "
-                        + (run.isDone() ? run.join() : "none yet") + ")");
+        for (int attempt = 1; ; attempt++) {
+            int port;
+            try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = probe.getLocalPort();
             }
-            Thread.sleep(10);
+            var env = new HashMap<>(base);
+            env.putAll(Map.of("mode", "streaming", "fprocess", "cat", "port", Integer.toString(port)));
+            var run = CompletableFuture.supplyAsync(
+                    () -> Cli.run(new String[0], env, System.out, System.err, Watchdog::run));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!Files.exists(Path.of(env.get("TMPDIR"), ".lock"))) {
+                if (run.isDone() && attempt < 3) {
+                    break;
+                }
+                if (run.isDone() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the signalled watchdog did not become healthy (status "
+                            + (run.isDone() ? run.join() : "none yet") + ")");
+                }
+                Thread.sleep(10);
+            }
+            if (run.isDone()) {
+                System.err.println("fwatchdog training: port " + port + " was taken before the watchdog bound it; again");
+                continue;
+            }
+            expect(200, "OK", request(port, "GET", "/_/health", null));
+            expect(200, "hello", request(port, "POST", "/", "hello"));
+            // A real SIGTERM to this process, through the JVM's signal dispatch as from outside.
+            Signal.raise(new Signal("TERM"));
+            return run.join();
         }
-        expect(200, "OK", request(port, "GET", "/_/health", null));
-        expect(200, "hello", request(port, "POST", "/", "hello"));
-        // A real SIGTERM to this process, through the JVM's signal dispatch as from outside.
-        Signal.raise(new Signal("TERM"));
-        return run.join();
     }
 
     /** Starts a watchdog with {@code settings} through the command line's own path, exercises it, stops it. */
