@@ -4,14 +4,17 @@
 #   HOME/runtime/           the jlink runtime (build-runtime.sh)
 #   HOME/fwatchdog.jar      the watchdog; HOME/lib/ its dependencies (the jar's Class-Path)
 #   HOME/jvm.options        JVM options of every mode; HOME/jvm-fork.options, the fork modes'
-#   HOME/native/            Netty's epoll library for this platform (absent on musl)
+#   HOME/native/            Netty's epoll library for this platform
+#   HOME/glibc/             the C library the runtime runs on, and its notices (bundle-libc.sh)
 #   HOME/fwatchdog.aot      the AOT cache (train-aot.sh), unless --no-train
 #   HOME/bin/fwatchdog      the launcher (the image also installs it as /usr/bin/fwatchdog)
 #
 #   assemble.sh [--no-train] [--jdk JDK_HOME] HOME
 #
-# The JDK is the one the build recorded in watchdog/target/jdk.properties, else $JAVA_HOME.
-# Assemble and train where the folder will be used: the AOT cache is tied to the class path.
+# The JDK is the one the build recorded in watchdog/target/jdk.properties, else $JAVA_HOME; it
+# must be a glibc build (the folder brings its glibc along and so runs on musl bases too).
+# Assemble and train where the folder will be used: the bundled loader is found by absolute
+# path, and the AOT cache is tied to the class path.
 set -euo pipefail
 
 dist=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +47,12 @@ if [[ -z $jdk || ! -f $jdk/release ]]; then
     echo "assemble: no JDK found (expected: --jdk, watchdog/target/jdk.properties or JAVA_HOME)" >&2
     exit 1
 fi
+libc=$(sed -n 's/^LIBC="\(.*\)"/\1/p' "$jdk/release")
+arch=$(sed -n 's/^OS_ARCH="\(.*\)"/\1/p' "$jdk/release")
+if [[ $libc != gnu ]]; then
+    echo "assemble: $jdk is built for the ${libc:-unknown} C library; use a glibc JDK (the folder bundles its glibc and runs on musl bases as well)" >&2
+    exit 1
+fi
 # An existing folder is replaced only when it is an earlier assembly.
 if [[ -e $home ]]; then
     if [[ -n $(ls -A "$home") && ! -f $home/fwatchdog.jar ]]; then
@@ -65,28 +74,24 @@ chmod 755 "$home/bin/fwatchdog"
 
 # Netty unpacks its native library into java.io.tmpdir at every start unless it finds it on
 # java.library.path; extracting it once here keeps start-up off /tmp (noexec, read-only).
-libc=$(sed -n 's/^LIBC="\(.*\)"/\1/p' "$jdk/release")
-arch=$(sed -n 's/^OS_ARCH="\(.*\)"/\1/p' "$jdk/release")
-if [[ $libc == gnu ]]; then
-    case $arch in
-        x86_64|amd64) netty_arch=x86_64 ;;
-        aarch64) netty_arch=aarch_64 ;;
-        *) netty_arch= ;;
-    esac
-    so=META-INF/native/libnetty_transport_native_epoll_$netty_arch.so
-    native_jar=$(ls "$home"/lib/netty-transport-native-epoll-*-linux-"$netty_arch".jar 2>/dev/null | head -1 || true)
-    if [[ -n $netty_arch && -n $native_jar ]]; then
-        scratch=$(mktemp -d)
-        (cd "$scratch" && "$jdk/bin/jar" -x -f "$native_jar" "$so")
-        mkdir -p "$home/native"
-        mv "$scratch/$so" "$home/native/"
-        rm -rf "$scratch"
-    else
-        echo "assemble: no Netty epoll library for $arch: the watchdog will use NIO" >&2
-    fi
+case $arch in
+    x86_64|amd64) netty_arch=x86_64 ;;
+    aarch64) netty_arch=aarch_64 ;;
+    *) netty_arch= ;;
+esac
+so=META-INF/native/libnetty_transport_native_epoll_$netty_arch.so
+native_jar=$(ls "$home"/lib/netty-transport-native-epoll-*-linux-"$netty_arch".jar 2>/dev/null | head -1 || true)
+if [[ -n $netty_arch && -n $native_jar ]]; then
+    scratch=$(mktemp -d)
+    (cd "$scratch" && "$jdk/bin/jar" -x -f "$native_jar" "$so")
+    mkdir -p "$home/native"
+    mv "$scratch/$so" "$home/native/"
+    rm -rf "$scratch"
 else
-    echo "assemble: $libc C library: Netty's epoll library is built for glibc, the watchdog will use NIO" >&2
+    echo "assemble: no Netty epoll library for $arch: the watchdog will use NIO" >&2
 fi
+
+"$dist/bundle-libc.sh" "$home"
 
 if [[ -n $train ]]; then
     "$dist/train-aot.sh" "$home"
