@@ -2,8 +2,10 @@
 # Smoke-tests an assembled fwatchdog folder (assemble.sh) through its launcher, as an image
 # would run it: in each mode it must start on the AOT cache (-XX:AOTMode=on refuses to start
 # otherwise, and the class log must show the watchdog's classes coming from the cache), load
-# Netty's epoll library from the folder (nothing unpacked into /tmp), answer /_/health and one
-# request, pass the launcher's health check, and exit 0 on SIGTERM. Then, as PID 1 of a new
+# Netty's epoll library from the folder (nothing unpacked into /tmp), map no shared object from
+# outside the folder (it runs on its bundled glibc), answer /_/health and one request, pass the
+# launcher's health check, and exit 0 on SIGTERM. The functions it starts must get the
+# environment it was given and nothing more, and run on the machine's own libc. Then, as PID 1 of a new
 # PID namespace, it must reap what functions leave behind and still exit 0 on SIGTERM.
 #
 #   smoke-test.sh HOME        (needs curl, python3; the PID 1 part needs root and unshare)
@@ -28,58 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-fail() {
-    echo "FAIL: $*" >&2
-    for log in "$work"/*.log; do
-        [[ -f $log ]] || continue
-        echo "--- $log (last lines)" >&2
-        tail -n 20 "$log" >&2
-    done
-    failed=$((failed + 1))
-    echo "smoke: $passed passed, $failed failed" >&2
-    exit 1
-}
-ok() {
-    passed=$((passed + 1))
-    echo "ok: $*"
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds or time runs out.
-wait_for() {
-    local what=$1 seconds=$2
-    shift 2
-    local deadline=$((SECONDS + seconds))
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "$what: not within ${seconds}s"
-        sleep 0.05
-    done
-}
-
-# healthy PORT PID: /_/health answers 200; fails the test at once when PID has exited.
-healthy() {
-    kill -0 "$2" 2>/dev/null || fail "exited before becoming healthy (port $1)"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/_/health") == 200 ]]
-}
-
-gone() {
-    ! kill -0 "$1" 2>/dev/null
-}
-
-# stop PID NAME: SIGTERM, then the exit status must be 0.
-stop() {
-    local pid=$1 name=$2 status=0
-    kill -TERM "$pid"
-    wait_for "$name exits after SIGTERM" 60 gone "$pid"
-    wait "$pid" || status=$?
-    ((status == 0)) || fail "$name: exit status $status after SIGTERM (expected 0)"
-    ok "$name: SIGTERM drains and exits 0"
-}
+check=smoke
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # Runs one watchdog through the launcher: start, cache and native checks, one request (POST
 # "hello" to PATH, which must come back), stop.
@@ -107,12 +59,12 @@ check_mode() {
             || fail "$name: Netty's epoll library was not loaded from $home/native"
         ok "$name: epoll library loaded from the folder"
     fi
+    local outside
+    outside=$(outside_libraries "$pid" "$home")
+    [[ -z $outside ]] || fail "$name: the JVM maps shared objects from outside the folder: $outside"
+    ok "$name: every shared object the JVM maps is the folder's own"
 
-    local body
-    body=$(curl -s --fail-with-body --max-time 30 -d hello "http://127.0.0.1:$port$path") \
-        || fail "$name: POST $path failed: $body"
-    [[ $body == hello ]] || fail "$name: POST $path answered \"$body\" (expected \"hello\")"
-    ok "$name: request answered"
+    echoes "$port" "$path" hello "$name"
 
     TMPDIR="$tmp" "$home/bin/fwatchdog" --run-healthcheck || fail "$name: --run-healthcheck failed while healthy"
     ok "$name: --run-healthcheck exits 0 while healthy"
@@ -130,6 +82,37 @@ check_mode http /echo mode=http \
     fprocess="python3 $functions/http_upstream.py $upstream" upstream_url="http://127.0.0.1:$upstream"
 check_mode afterburn / mode=afterburn workers=2 \
     fprocess="python3 $templates/python3-afterburn/index.py"
+
+# The functions run on the machine's own loader and libraries, with the environment the watchdog
+# was given: nothing of the folder's glibc reaches them.
+# one_answer NAME FPROCESS: starts a serializing watchdog on FPROCESS, prints its answer to a GET.
+one_answer() {
+    local name=$1 fprocess=$2 port pid body
+    port=$(free_port)
+    mkdir -p "$work/$name-tmp"
+    env -i PATH="$PATH" port="$port" metrics_port=0 healthcheck_interval=0 TMPDIR="$work/$name-tmp" \
+        mode=serializing fprocess="$fprocess" FWATCHDOG_SMOKE_MARK=given \
+        "$home/bin/fwatchdog" >"$work/$name.log" 2>&1 &
+    pid=$!
+    wait_for "$name: /_/health 200" 90 healthy "$port" "$pid"
+    body=$(curl -s --fail-with-body --max-time 30 "http://127.0.0.1:$port/") || fail "$name: GET failed: $body"
+    stop "$pid" "$name" >/dev/null
+    printf '%s\n' "$body"
+}
+environment=$(one_answer child-env env)
+grep -qx 'FWATCHDOG_SMOKE_MARK=given' <<<"$environment" \
+    || fail "children: the function's environment lacks a variable the watchdog was given: $environment"
+# Given: PATH, the marker and the settings; PWD, which the launcher's shell exports; added by
+# the watchdog for each request: Http_*.
+leaked=$(grep -vE '^(PATH|PWD|FWATCHDOG_SMOKE_MARK|port|metrics_port|healthcheck_interval|TMPDIR|mode|fprocess|Http_[A-Za-z_]+)=' \
+    <<<"$environment" || true)
+[[ -z $leaked ]] || fail "children: the function's environment has variables it was not given: $leaked"
+ok "children: the function gets the watchdog's environment, with nothing of the folder's added"
+maps=$(one_answer child-maps "cat /proc/self/maps")
+own_libc=$(awk '$6 ~ /\/libc[.-]/ {print $6; exit}' /proc/self/maps)
+grep -qF "$own_libc" <<<"$maps" || fail "children: the function does not run on the machine's $own_libc: $maps"
+! grep -qF "$home/" <<<"$maps" || fail "children: the function maps files of the folder: $(grep -F "$home/" <<<"$maps")"
+ok "children: the function runs on the machine's own loader and libc ($own_libc)"
 
 # PID 1: the watchdog as the first process of a new PID namespace. Functions leave children
 # behind, one of them in a session of its own that only a reaper at the top can collect.
@@ -171,4 +154,4 @@ pid1=
 ((status == 0)) || fail "PID 1: exit status $status after SIGTERM (expected 0)"
 ok "PID 1: SIGTERM drains and exits 0"
 
-echo "smoke: $passed passed, $failed failed"
+summary
