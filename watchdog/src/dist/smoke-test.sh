@@ -83,6 +83,19 @@ check_mode http /echo mode=http \
 check_mode afterburn / mode=afterburn workers=2 \
     fprocess="python3 $templates/python3-afterburn/index.py"
 
+# A folder away from the path it was assembled at cannot find its loader: the launcher says so.
+moved=$work/moved
+mkdir -p "$moved/runtime/bin" "$moved/glibc"
+cp "$home/bin/fwatchdog" "$home/jvm.options" "$moved/"
+printf '#!/bin/sh\nexit 0\n' >"$moved/runtime/bin/java"
+chmod 755 "$moved/runtime/bin/java"
+echo "$work/elsewhere/glibc/ld-linux-x86-64.so.2" >"$moved/glibc/loader"
+status=0
+message=$(FWATCHDOG_HOME=$moved "$moved/fwatchdog" 2>&1) || status=$?
+[[ $status == 1 && $message == *"was assembled at $work/elsewhere and runs only there"* ]] \
+    || fail "moved folder: the launcher answered $status \"$message\" (expected 1 and where the folder belongs)"
+ok "moved folder: the launcher names the path the folder was assembled at"
+
 # The functions run on the machine's own loader and libraries, with the environment the watchdog
 # was given: nothing of the folder's glibc reaches them.
 # one_answer NAME FPROCESS: starts a serializing watchdog on FPROCESS, prints its answer to a GET.
