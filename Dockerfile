@@ -1,33 +1,35 @@
-# The fwatchdog image: /opt/fwatchdog (a jlink runtime, the jars, an AOT cache trained in
-# place) and the launcher /usr/bin/fwatchdog, on a small glibc base. Function templates copy
-# both out of it (see docs/packaging.md). Every build step is a script that CI also runs
-# (.ci/run: ./mvnw verify, assemble.sh, smoke-test.sh), so a broken step fails CI.
+# The fwatchdog image: /opt/fwatchdog (a jlink runtime with its own glibc, the jars, an AOT
+# cache trained in place) and the launcher /usr/bin/fwatchdog, on a small base. Function
+# templates copy both out of it onto any base, glibc, musl (Alpine) or distroless (see
+# docs/packaging.md). Every build step is a script that CI also runs (.ci/run: ./mvnw verify,
+# assemble.sh, smoke-test.sh, bare-root-test.sh), and CI builds and runs this image
+# (.ci/image-test).
 #
 #   docker build -t fwatchdog .
 #   docker build --build-arg BASE_IMAGE=ubuntu:24.04 -t fwatchdog:ubuntu .
-# For musl (Alpine) images, a runtime linked from a musl JDK (Netty then uses NIO):
-#   docker build --build-arg JDK_IMAGE=eclipse-temurin:25-jdk-alpine \
-#                --build-arg BASE_IMAGE=alpine:3.22 -t fwatchdog:musl .
+# JDK_IMAGE must be a glibc JDK 25 (Debian or Ubuntu based, for apt-get).
 
 ARG JDK_IMAGE=eclipse-temurin:25-jdk
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${JDK_IMAGE} AS build
-# strip (binutils) for the runtime's native libraries; bash for the scripts.
-RUN if command -v apt-get >/dev/null; then \
-        apt-get update && apt-get install -y --no-install-recommends binutils \
+# strip and readelf (binutils) for the runtime's native libraries, patchelf to point them at
+# the bundled glibc; installed unless the JDK image has them.
+RUN if ! command -v strip >/dev/null || ! command -v patchelf >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends binutils patchelf \
         && rm -rf /var/lib/apt/lists/*; \
-    else \
-        apk add --no-cache bash binutils; \
     fi
 WORKDIR /src
 COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
 COPY watchdog/pom.xml watchdog/
+COPY template-tests/pom.xml template-tests/
 COPY watchdog/src/ watchdog/src/
-# The tests run in CI; the image build only packages.
-RUN ./mvnw -B -q -DskipTests package
-# Assembled and trained at the path it runs from: the AOT cache records the class path.
+# The tests run in CI; the image build only packages the watchdog (the reactor needs every
+# module's pom.xml).
+RUN ./mvnw -B -q -DskipTests package -pl watchdog
+# Assembled and trained at the path it runs from: the runtime finds its bundled loader by
+# absolute path, and the AOT cache records the class path.
 RUN watchdog/src/dist/assemble.sh --jdk "$JAVA_HOME" /opt/fwatchdog
 
 FROM ${BASE_IMAGE}
