@@ -122,9 +122,9 @@ if ((${#packages[@]} == 0)); then
 fi
 mkdir -p "$glibc/legal"
 {
-    echo "The libraries in this folder are copied unmodified from these packages (binary, then"
-    echo "source package and version); the source is the distribution's source package of that"
-    echo "version. Their licences are in the .copyright files and the texts beside them."
+    echo "The libraries in the folder above this one are copied unmodified from these packages"
+    echo "(binary package, source package, version); their source is the distribution's source"
+    echo "package of that version. Their licences are in the .copyright files and the texts here."
     echo
 } >"$glibc/legal/README"
 for package in "${!packages[@]}"; do
