@@ -14,11 +14,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 missing=()
-for tool in wrk hey curl taskset gcc node; do
+# strip and patchelf: startup.py assembles the image's folder (assemble.sh).
+for tool in wrk hey curl taskset gcc node strip patchelf; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    packages=$(printf '%s\n' "${missing[@]}" | sed 's/^taskset$/util-linux/; s/^node$/nodejs/')
+    packages=$(printf '%s\n' "${missing[@]}" | sed 's/^taskset$/util-linux/; s/^node$/nodejs/; s/^strip$/binutils/')
     apt-get update -qq && apt-get install -y -qq $packages
 fi
 if (($(nproc) < 2)); then
