@@ -97,32 +97,40 @@ message=$(FWATCHDOG_HOME=$moved "$moved/fwatchdog" 2>&1) || status=$?
 ok "moved folder: the launcher names the path the folder was assembled at"
 
 # The functions run on the machine's own loader and libraries, with the environment the watchdog
-# was given: nothing of the folder's glibc reaches them.
+# was given: nothing of the folder's glibc reaches them. The watchdog is given LD_LIBRARY_PATH
+# naming the machine's own libc: the JVM must still map none of it (DT_RPATH comes first), and
+# the function must get it as it was.
+own_libc=$(awk '$6 ~ /\/libc[.-]/ {print $6; exit}' /proc/self/maps)
+library_path=$(dirname "$own_libc")
 # one_answer NAME FPROCESS: starts a serializing watchdog on FPROCESS, prints its answer to a GET.
 one_answer() {
-    local name=$1 fprocess=$2 port pid body
+    local name=$1 fprocess=$2 port pid body outside
     port=$(free_port)
     mkdir -p "$work/$name-tmp"
     env -i PATH="$PATH" port="$port" metrics_port=0 healthcheck_interval=0 TMPDIR="$work/$name-tmp" \
-        mode=serializing fprocess="$fprocess" FWATCHDOG_SMOKE_MARK=given \
+        mode=serializing fprocess="$fprocess" FWATCHDOG_SMOKE_MARK=given LD_LIBRARY_PATH="$library_path" \
         "$home/bin/fwatchdog" >"$work/$name.log" 2>&1 &
     pid=$!
     wait_for "$name: /_/health 200" 90 healthy "$port" "$pid"
+    outside=$(outside_libraries "$pid" "$home")
+    [[ -z $outside ]] || fail "$name: with LD_LIBRARY_PATH=$library_path the JVM maps shared objects from outside the folder: $outside"
     body=$(curl -s --fail-with-body --max-time 30 "http://127.0.0.1:$port/") || fail "$name: GET failed: $body"
     stop "$pid" "$name" >/dev/null
     printf '%s\n' "$body"
 }
 environment=$(one_answer child-env env)
-grep -qx 'FWATCHDOG_SMOKE_MARK=given' <<<"$environment" \
-    || fail "children: the function's environment lacks a variable the watchdog was given: $environment"
-# Given: PATH, the marker and the settings; PWD, which the launcher's shell exports; added by
-# the watchdog for each request: Http_*.
-leaked=$(grep -vE '^(PATH|PWD|FWATCHDOG_SMOKE_MARK|port|metrics_port|healthcheck_interval|TMPDIR|mode|fprocess|Http_[A-Za-z_]+)=' \
+ok "children: with LD_LIBRARY_PATH set, the JVM still maps only the folder's libraries"
+for given in FWATCHDOG_SMOKE_MARK=given "LD_LIBRARY_PATH=$library_path"; do
+    grep -qxF "$given" <<<"$environment" \
+        || fail "children: the function's environment lacks $given, which the watchdog was given: $environment"
+done
+# Given: PATH, LD_LIBRARY_PATH, the marker and the settings; PWD, which the launcher's shell
+# exports; added by the watchdog for each request: Http_*.
+leaked=$(grep -vE '^(PATH|LD_LIBRARY_PATH|PWD|FWATCHDOG_SMOKE_MARK|port|metrics_port|healthcheck_interval|TMPDIR|mode|fprocess|Http_[A-Za-z_]+)=' \
     <<<"$environment" || true)
 [[ -z $leaked ]] || fail "children: the function's environment has variables it was not given: $leaked"
-ok "children: the function gets the watchdog's environment, with nothing of the folder's added"
+ok "children: the function gets the watchdog's environment as it was given, nothing added"
 maps=$(one_answer child-maps "cat /proc/self/maps")
-own_libc=$(awk '$6 ~ /\/libc[.-]/ {print $6; exit}' /proc/self/maps)
 grep -qF "$own_libc" <<<"$maps" || fail "children: the function does not run on the machine's $own_libc: $maps"
 ! grep -qF "$home/" <<<"$maps" || fail "children: the function maps files of the folder: $(grep -F "$home/" <<<"$maps")"
 ok "children: the function runs on the machine's own loader and libc ($own_libc)"
