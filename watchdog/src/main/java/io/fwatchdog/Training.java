@@ -236,7 +236,8 @@ public final class Training {
                 Thread.sleep(10);
             }
             if (run.isDone()) {
-                System.err.println("fwatchdog training: port " + port + " was taken before the watchdog bound it; again");
+                System.err.println("fwatchdog training: the watchdog on port " + port + " ended before it was healthy"
+                        + " (status " + run.join() + "; the port may have been taken meanwhile): again on another");
                 continue;
             }
             expect(200, "OK", request(port, "GET", "/_/health", null));
