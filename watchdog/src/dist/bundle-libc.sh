@@ -5,8 +5,8 @@
 # packages' licence notices, and each of those ELF files is patched to use it:
 #
 #   - executables get HOME/glibc/ld-linux-*.so.* as their program interpreter (PT_INTERP, an
-#     absolute path: the folder then runs only at the path it was assembled in, which the AOT
-#     cache asks for already; the launcher says so when it is moved);
+#     absolute path: the folder then runs only at the path it was assembled in; the launcher
+#     says so when it is moved);
 #   - every executable and library gets $ORIGIN-relative DT_RPATH entries to HOME/glibc/ after
 #     its own. DT_RPATH rather than DT_RUNPATH: the loader searches it before LD_LIBRARY_PATH,
 #     so a library path that a base image sets cannot pull its own libc into the JVM, and it
