@@ -180,6 +180,10 @@ class ProcessLauncherTest {
     @Test
     void childInheritsOnlyStandardDescriptors() throws Exception {
         FunctionProcess cat = start(CAT, "cat"); // blocks on stdin until we close it
+        // A line through cat first: while the loader maps its libraries it holds them open as
+        // descriptor 3 and up, and those are cat's own, not inherited.
+        cat.stdin().write(ByteBuffer.wrap("ready\n".getBytes(UTF_8)));
+        assertThat(readLine(cat.stdout())).isEqualTo("ready");
 
         try (Stream<Path> fds = Files.list(Path.of("/proc/" + cat.pid() + "/fd"))) {
             assertThat(fds.map(fd -> fd.getFileName().toString())).containsExactlyInAnyOrder("0", "1", "2");
