@@ -54,7 +54,9 @@ public record Config(
         int maxRequests,
         int prefork,
         Duration startupTimeout,
-        RestartPolicy restartPolicy) {
+        RestartPolicy restartPolicy,
+        /* Started by Fn: the unix socket path of FN_LISTENER, where the front also serves Fn's calls. */
+        Optional<Path> fnListener) {
 
     public enum ModeName { STREAMING, SERIALIZING, HTTP, AFTERBURN, STATIC }
 

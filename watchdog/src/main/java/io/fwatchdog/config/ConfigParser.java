@@ -38,6 +38,8 @@ final class ConfigParser {
     private static final String COUNT = "an integer of 0 or more";
     private static final String PORT_RANGE = "an integer from 0 to 65535";
     private static final String UPSTREAM = "http://host[:port][/prefix] or unix:/absolute/path";
+    /** The longest path {@code sockaddr_un.sun_path} holds with its terminating NUL. */
+    private static final int MAX_SOCKET_PATH = 107;
     private static final long MIN_HEADER_SIZE = 1L << 10;
     private static final long MAX_HEADER_SIZE_LIMIT = 64L << 20;
     private static final Set<ModeName> NEEDS_COMMAND = EnumSet.of(ModeName.STREAMING, ModeName.SERIALIZING, ModeName.AFTERBURN);
@@ -111,6 +113,7 @@ final class ConfigParser {
         int maxQueue = read(MAX_QUEUE, v -> intIn(v, 0, Integer.MAX_VALUE), COUNT)
                 .orElse(mode == ModeName.AFTERBURN ? (int) Math.min(Integer.MAX_VALUE, 100L * workers) : fn ? 100 : 0);
 
+        var fnListener = fnListener();
         checkPorts(port, metricsPort);
         checkWorkers(workers, minWorkers);
         Optional<Path> executable = Optional.empty();
@@ -162,7 +165,58 @@ final class ConfigParser {
                 maxRequests,
                 prefork,
                 startupTimeout,
-                restartPolicy);
+                restartPolicy,
+                fnListener);
+    }
+
+    /**
+     * Fn's own variables, as its agent sets them for a container it starts: {@code FN_LISTENER}
+     * ({@code unix:} and an absolute path that fits a socket address) with {@code FN_FORMAT=http-stream}.
+     * Either one without the other is a problem: half of Fn's environment is no contract the
+     * watchdog can keep. Upper-case, as Fn spells them, and without command-line flags.
+     */
+    private Optional<Path> fnListener() {
+        String listener = env.getOrDefault("FN_LISTENER", "");
+        String format = env.getOrDefault("FN_FORMAT", "");
+        if (listener.isEmpty() && format.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Path> path = Optional.empty();
+        if (listener.isEmpty()) {
+            missing("FN_LISTENER", "unix:/path/lsnr.sock, the socket Fn calls the function on, with FN_FORMAT");
+        } else {
+            path = fnSocketPath(listener);
+            if (path.isEmpty()) {
+                problem("FN_LISTENER", listener, "unix: and an absolute path of at most " + MAX_SOCKET_PATH
+                        + " bytes in an existing directory, like unix:/tmp/iofs/lsnr.sock");
+            }
+        }
+        if (!format.equals("http-stream")) {
+            if (format.isEmpty()) {
+                missing("FN_FORMAT", "http-stream, with FN_LISTENER");
+            } else {
+                problem("FN_FORMAT", format, "http-stream, the only Fn format the watchdog speaks");
+            }
+        }
+        return path;
+    }
+
+    private static Optional<Path> fnSocketPath(String listener) {
+        if (!listener.startsWith("unix:")) {
+            return Optional.empty();
+        }
+        String text = listener.substring("unix:".length());
+        if (text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            return Optional.empty();
+        }
+        try {
+            Path path = Path.of(text);
+            Path dir = path.getParent();
+            return path.isAbsolute() && path.getFileName() != null && dir != null && Files.isDirectory(dir)
+                    ? Optional.of(path) : Optional.empty();
+        } catch (InvalidPathException e) {
+            return Optional.empty();
+        }
     }
 
     // ---- reading one variable ----
@@ -416,7 +470,11 @@ final class ConfigParser {
     }
 
     private void missing(Variable variable, String expected) {
-        problems.add(variable.envName() + ": not set (expected: " + expected + ")");
+        missing(variable.envName(), expected);
+    }
+
+    private void missing(String name, String expected) {
+        problems.add(name + ": not set (expected: " + expected + ")");
     }
 
     /**
