@@ -24,6 +24,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.nio.channels.FileChannel;
@@ -45,6 +47,8 @@ final class FunctionExchange extends ChannelExchange {
     private long bodyBytes;
     private Runnable writableTask;
     private ScheduledFuture<?> execTimer;
+    /** The function's time was an Fn call's deadline, sooner than exec_timeout: a 504 says so. */
+    private boolean deadlineFirst;
     private ScheduledFuture<?> writeTimer;
 
     FunctionExchange(FrontHandler connection, ChannelHandlerContext ctx, Front front, HttpRequest request) {
@@ -67,6 +71,11 @@ final class FunctionExchange extends ChannelExchange {
     }
 
     void admit() {
+        Long limit = execLimitNanos();
+        if (limit != null && limit <= 0) {
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "the call's Fn-Deadline passed before it reached the function");
+            return;
+        }
         withdraw = front.admission.request(ctx.executor(), new Admission.Listener() {
             @Override
             public void admitted() {
@@ -76,12 +85,13 @@ final class FunctionExchange extends ChannelExchange {
                     return;
                 }
                 admitted = true;
-                if (front.config.hasExecTimeout()) {
+                Long nanos = execLimitNanos();
+                if (nanos != null) {
                     execTimer = ctx.executor().schedule(() -> {
                         if (!done && call != null) {
                             call.onTimeout();
                         }
-                    }, front.config.execTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                    }, Math.max(0, nanos), TimeUnit.NANOSECONDS);
                 }
                 call = front.mode.open(FunctionExchange.this);
             }
@@ -100,6 +110,20 @@ final class FunctionExchange extends ChannelExchange {
                 }
             }
         });
+    }
+
+    /**
+     * The function's time from now: {@code exec_timeout}, shortened to an Fn call's
+     * {@code Fn-Deadline} when that comes sooner; null for no limit.
+     */
+    private Long execLimitNanos() {
+        Long limit = front.config.hasExecTimeout() ? front.config.execTimeout().toNanos() : null;
+        if (request instanceof FnCallRequest fn && fn.deadline.isPresent()) {
+            long left = Duration.between(Instant.now(), fn.deadline.get()).toNanos();
+            deadlineFirst = limit == null || left < limit;
+            limit = deadlineFirst ? left : limit;
+        }
+        return limit;
     }
 
     void deliver(HttpContent content) {
@@ -271,6 +295,12 @@ final class FunctionExchange extends ChannelExchange {
             ctx.flush(); // what was sent stays sent: the head and status the access line reports
             finish(ctx::newSucceededFuture); // closes once done: pending writes then fail quietly
             return;
+        }
+        if (request instanceof FnCallRequest fn) {
+            fn.watchdogFailure = true;
+            if (deadlineFirst && admitted && failure.code() == HttpResponseStatus.GATEWAY_TIMEOUT.code()) {
+                message = "function did not answer by the call's Fn-Deadline (" + fn.deadline.orElseThrow() + ")";
+            }
         }
         // A 5xx is the function's or the watchdog's failure, worth a warning; a 4xx is the client's.
         String line = request.method() + " " + request.uri() + ": " + failure.code() + " " + message;

@@ -55,6 +55,8 @@ public final class Watchdog {
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> channelType;
     private final Channel listener;
+    /** Present when Fn started the container (FN_LISTENER): the agent's calls arrive there. */
+    private final Optional<FnListener> fnListener;
     /** Both empty with {@code metrics_port=0}. */
     private final Optional<MetricsServer> metricsServer;
     private final Optional<Channel> metricsListener;
@@ -105,8 +107,12 @@ public final class Watchdog {
         this.metricsServer = metricsPort < 0 ? Optional.empty()
                 : Optional.of(MetricsServer.create(metrics, config.readTimeout()));
         Channel bound = null;
+        FnListener fnBound = null;
         try {
-            bound = listen(config.port(), new FrontInitializer(front), "port", "choose another port");
+            bound = listen(config.port(), new FrontInitializer(front, false), "port", "choose another port");
+            if (config.fnListener().isPresent()) {
+                fnBound = FnListener.bind(config.fnListener().get(), group, epoll, new FrontInitializer(front, true));
+            }
             this.metricsListener = metricsServer.isEmpty() ? Optional.empty()
                     : Optional.of(listen(metricsPort, metricsServer.get().initializer(), "metrics_port",
                             "choose another port, or 0 to disable metrics"));
@@ -115,6 +121,9 @@ public final class Watchdog {
             if (bound != null) {
                 bound.close();
             }
+            if (fnBound != null) {
+                fnBound.close();
+            }
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             metricsServer.ifPresent(MetricsServer::close);
             mode.close();
@@ -122,6 +131,7 @@ public final class Watchdog {
             throw e;
         }
         this.listener = bound;
+        this.fnListener = Optional.ofNullable(fnBound);
         superviseListenersAndEventLoops();
     }
 
@@ -134,6 +144,10 @@ public final class Watchdog {
     private void superviseListenersAndEventLoops() {
         String main = "the listener on port " + port();
         listener.closeFuture().addListener(closed -> died(main + " closed"));
+        fnListener.ifPresent(fn -> {
+            String what = "the Fn listener on " + fn.link();
+            fn.channel().closeFuture().addListener(closed -> died(what + " closed"));
+        });
         metricsListener.ifPresent(channel -> {
             String metrics = "the listener on metrics_port " + metricsPort();
             channel.closeFuture().addListener(closed -> died(metrics + " closed"));
@@ -219,12 +233,14 @@ public final class Watchdog {
         try {
             mode.awaitReady();
             health.markAccepting();
+            fnListener.ifPresent(FnListener::announce);
         } catch (UncheckedIOException | IllegalStateException | InterruptedException e) {
             stopNow();
             throw e;
         }
         Log.info("fwatchdog " + config.mode().name().toLowerCase() + " mode listening on port " + port()
                 + (metricsListener.isPresent() ? ", metrics on port " + metricsPort() : ", metrics off")
+                + fnListener.map(fn -> ", Fn calls on " + fn.link()).orElse("")
                 + (config.functionCommand().isEmpty() ? "" : ", function: " + String.join(" ", config.functionCommand())));
     }
 
@@ -265,6 +281,11 @@ public final class Watchdog {
 
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The Fn listener's link ({@code FN_LISTENER}), when Fn started the container. */
+    public Optional<java.nio.file.Path> fnListener() {
+        return fnListener.map(FnListener::link);
     }
 
     /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
@@ -363,6 +384,9 @@ public final class Watchdog {
             }
             // await, not sync: a listener whose event loop died fails to close, and the drain goes on.
             listener.close().await();
+            if (fnListener.isPresent()) {
+                fnListener.get().close().await();
+            }
             front.startClosing();
             Log.info("shutdown: listener closed; draining " + front.inflight() + " in-flight requests (write_timeout "
                     + Responses.duration(config.writeTimeout()) + ")");
@@ -374,6 +398,7 @@ public final class Watchdog {
         }
         if (!waits) {
             listener.close();
+            fnListener.ifPresent(FnListener::close);
             front.startClosing();
         }
         stopNow();
@@ -386,6 +411,7 @@ public final class Watchdog {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
+        fnListener.ifPresent(FnListener::close);
         mode.close();
         // The functions are ended by now; what is left to close gets the same bound they had.
         front.connections.close().awaitUninterruptibly(FunctionProcess.KILL_GRACE.toMillis());

@@ -8,7 +8,10 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.util.AsciiString;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +20,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Locale;
@@ -26,17 +32,19 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Fn's {@code http-stream} contract, as the watchdog speaks it to an Fn FDK function
- * ({@code upstream_protocol=fn}, docs/behaviour.md#fn-functions): the socket directory and the
- * {@code FN_*} environment the FDK reads at start, the listener handshake, and the translation
- * of each request into an Fn HTTP-gateway call ({@code POST /call} with {@code Fn-Http-*}
- * headers) and of the FDK's answer back.
+ * Fn's {@code http-stream} contract, in both directions (docs/behaviour.md#fn-functions). To an
+ * Fn FDK function ({@code upstream_protocol=fn}): the socket directory and the {@code FN_*}
+ * environment the FDK reads at start, the listener handshake, and the translation of each
+ * request into an Fn HTTP-gateway call ({@code POST /call} with {@code Fn-Http-*} headers) and
+ * of the FDK's answer back. From Fn's agent, when the watchdog is itself the Fn function: the
+ * plain request an agent's call stands for ({@link #incoming}) and the call's answer made of the
+ * plain response ({@link #toAgent}).
  *
  * <p>Written from Fn's documented contract and its FDKs' behaviour; no library speaks it.
  * Headers that frame or route a message are never taken from the other side's
  * {@code Fn-Http-H-*} set, in either direction: the watchdog decides them.
  */
-final class FnProtocol {
+public final class FnProtocol {
     static final String LISTENER = "lsnr.sock";
     /** Fn's own default memory for a function, for a container without a cgroup memory limit. */
     private static final long DEFAULT_MEMORY_MB = 128;
@@ -52,6 +60,7 @@ final class FnProtocol {
     private static final AsciiString FN_HTTP_STATUS = AsciiString.cached("Fn-Http-Status");
     private static final AsciiString FN_CALL_ID = AsciiString.cached("Fn-Call-Id");
     private static final AsciiString FN_DEADLINE = AsciiString.cached("Fn-Deadline");
+    private static final AsciiString X_CALL_ID = AsciiString.cached("X-Call-Id");
     /**
      * Never passed between a client's headers and the {@code Fn-Http-H-*} set, either way: the
      * framing, the connection and the routing of each hop are the watchdog's, as is the call id
@@ -60,6 +69,11 @@ final class FnProtocol {
     private static final Set<String> WATCHDOG_OWNED = Set.of(
             "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
             "trailer", "upgrade", "host", "x-call-id", "x-duration-seconds");
+    /**
+     * Also never taken from an agent's {@code Fn-Http-H-*} set: an {@code Expect} there would have
+     * the front answer the hop with a 100 the agent never asked for. The hop's own is kept.
+     */
+    private static final String EXPECT = "expect";
 
     private FnProtocol() {}
 
@@ -291,5 +305,165 @@ final class FnProtocol {
         copy(fdk.headers(), headers, HttpHeaderNames.CONTENT_LENGTH);
         copy(fdk.headers(), headers, HttpHeaderNames.TRANSFER_ENCODING);
         return new Answer.Relay(status, headers);
+    }
+
+    /** The plain request an agent's call stands for, or why it is not a call. */
+    public sealed interface Incoming {
+        /** @param deadline the call's {@code Fn-Deadline}; empty when the agent sent none */
+        record Request(HttpMethod method, String uri, HttpHeaders headers, Optional<Instant> deadline) implements Incoming {}
+
+        record Invalid(String reason) implements Incoming {}
+    }
+
+    /**
+     * The plain request made of an agent's {@code POST /call}: the method of {@code Fn-Http-Method}
+     * and the path and query of {@code Fn-Http-Request-Url} (whose authority becomes {@code Host}),
+     * the headers of {@code Fn-Http-H-*} with {@code Content-Type} unprefixed, {@code Fn-Call-Id}
+     * as {@code X-Call-Id}. A call that did not come through Fn's HTTP gateway (no
+     * {@code Fn-Http-Method}) is a {@code POST /} with its body and {@code Content-Type}. The
+     * framing, {@code Connection} and {@code Expect} are the hop's own, as the front's codec
+     * decoded them; no other header of the hop, {@code Fn-*} included, reaches the function.
+     */
+    public static Incoming incoming(HttpRequest hop) {
+        if (!hop.method().equals(HttpMethod.POST) || !hop.uri().equals("/call")) {
+            return new Incoming.Invalid(hop.method() + " " + hop.uri() + " is not an Fn call (expected: POST /call)");
+        }
+        HttpHeaders from = hop.headers();
+        HttpMethod method = HttpMethod.POST;
+        String givenMethod = from.get(FN_HTTP_METHOD);
+        if (givenMethod != null) {
+            if (!isToken(givenMethod) || givenMethod.equals("CONNECT")) {
+                return new Incoming.Invalid("Fn-Http-Method \"" + givenMethod + "\" (expected: an HTTP method other than CONNECT)");
+            }
+            method = HttpMethod.valueOf(givenMethod);
+        }
+        String uri = "/";
+        String host = "localhost";
+        String url = from.get(FN_HTTP_REQUEST_URL);
+        if (url != null) {
+            int authority = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
+            if (authority > 0) {
+                int path = url.indexOf('/', authority);
+                int query = url.indexOf('?', authority);
+                int end = path < 0 ? query : query < 0 ? path : Math.min(path, query);
+                host = end < 0 ? url.substring(authority) : url.substring(authority, end);
+                uri = end < 0 ? "/" : url.charAt(end) == '?' ? "/" + url.substring(end) : url.substring(end);
+            } else {
+                uri = url;
+            }
+            if (!uri.startsWith("/") || !isVisible(uri) || host.isEmpty() || !isAuthority(host)) {
+                return new Incoming.Invalid("Fn-Http-Request-Url \"" + url + "\" (expected: an absolute http URL or a path)");
+            }
+        }
+        Optional<Instant> deadline = Optional.empty();
+        String givenDeadline = from.get(FN_DEADLINE);
+        if (givenDeadline != null) {
+            try {
+                deadline = Optional.of(OffsetDateTime.parse(givenDeadline.trim()).toInstant());
+            } catch (DateTimeParseException e) {
+                return new Incoming.Invalid("Fn-Deadline \"" + givenDeadline + "\" (expected: an RFC 3339 time)");
+            }
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        for (Entry<String, String> header : from) {
+            String name = header.getKey();
+            if (name.length() > HEADER_PREFIX.length() && name.regionMatches(true, 0, HEADER_PREFIX, 0, HEADER_PREFIX.length())) {
+                String plain = name.substring(HEADER_PREFIX.length());
+                String lower = plain.toLowerCase(Locale.ROOT);
+                if (!lower.equals("content-type") && !lower.equals(EXPECT) && !WATCHDOG_OWNED.contains(lower)) {
+                    headers.add(plain, header.getValue());
+                }
+            }
+        }
+        headers.set(HttpHeaderNames.HOST, host);
+        copy(from, headers, HttpHeaderNames.CONTENT_TYPE);
+        copy(from, headers, HttpHeaderNames.CONTENT_LENGTH);
+        copy(from, headers, HttpHeaderNames.TRANSFER_ENCODING);
+        copy(from, headers, HttpHeaderNames.CONNECTION);
+        copy(from, headers, HttpHeaderNames.EXPECT);
+        String callId = from.get(FN_CALL_ID);
+        if (callId != null && !callId.isBlank()) {
+            headers.set(X_CALL_ID, callId);
+        }
+        return new Incoming.Request(method, uri, headers, deadline);
+    }
+
+    private static boolean isToken(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c >= 0x7f || "\"(),/:;<=>?@[\\]{}".indexOf(c) >= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** No space, control or non-ASCII character: the target goes on a request line as it is. */
+    private static boolean isVisible(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAuthority(String host) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (!(Character.isLetterOrDigit(c) && c < 0x7f) && ".-_:[]".indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Turns the plain response to a call into the call's answer to the agent, in place. The
+     * function's answer, whatever its status, is a 200 with the status in {@code Fn-Http-Status}
+     * and its headers as {@code Fn-Http-H-*} ({@code Content-Type} unprefixed); the watchdog's own
+     * failure of the function ({@code watchdogFailure}: it crashed, 500 and 502, or overran its
+     * time, 504) is a 502 or a 504, which the agent takes for a failed or a timed-out call and
+     * keeps the container for. Any other answer of the watchdog's (429, 503, 413, …) is relayed
+     * as the function's would be. The body is framed for a {@code POST}, whatever method the
+     * call carried: empty, with {@code Content-Length: 0}, for {@code HEAD}, 204 and 304.
+     */
+    public static void toAgent(HttpResponse response, boolean watchdogFailure, boolean head) {
+        int code = response.status().code();
+        HttpHeaders from = response.headers();
+        HttpHeaders to = new DefaultHttpHeaders();
+        copy(from, to, HttpHeaderNames.CONTENT_TYPE);
+        copy(from, to, HttpHeaderNames.CONNECTION);
+        if (watchdogFailure && (code == 500 || code == 502 || code == 504)) {
+            response.setStatus(code == 504 ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
+        } else {
+            response.setStatus(HttpResponseStatus.OK);
+            to.set(FN_HTTP_STATUS, Integer.toString(code));
+            for (Entry<String, String> header : from) {
+                String lower = header.getKey().toLowerCase(Locale.ROOT);
+                if (!lower.equals("content-type") && !WATCHDOG_OWNED.contains(lower)) {
+                    to.add(HEADER_PREFIX + header.getKey(), header.getValue());
+                }
+            }
+        }
+        boolean empty = head || code == 204 || code == 304;
+        if (response instanceof FullHttpResponse full) {
+            if (empty) {
+                full.content().clear();
+            }
+            to.setInt(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
+        } else if (empty) {
+            to.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        } else if (from.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(response)) {
+            copy(from, to, HttpHeaderNames.CONTENT_LENGTH);
+        } else {
+            // No length (or a body until close): chunks keep the connection usable for the next call.
+            to.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        from.set(to);
     }
 }
