@@ -116,6 +116,26 @@ class FnHotFunctionTest {
     }
 
     @Test
+    void answers502WhenAStreamingFunctionCrashesBeforeAnswering() throws Exception {
+        try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "fprocess", "sh " + function("behave.sh"))) {
+            agent.awaitListening();
+            Answer answer = agent.send(FnAgent.call("POST", URL).header("X-Behave", "crash").body("x"));
+            assertThat(answer.status()).isEqualTo(502);
+            assertThat(answer.text()).contains("signal");
+        }
+    }
+
+    @Test
+    void answersTheWatchdogsOwnEndpointsInFnHttpStatus() throws Exception {
+        try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "fprocess", "cat")) {
+            agent.awaitListening();
+            Answer health = agent.send(FnAgent.call("GET", "http://fn.example/_/health"));
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.fnStatus()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void answers504WhenTheFunctionOverrunsTheCallsDeadlineShorterThanExecTimeout() throws Exception {
         try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "mode", "serializing",
                 "exec_timeout", "60s", "fprocess", "sh " + function("behave.sh"))) {

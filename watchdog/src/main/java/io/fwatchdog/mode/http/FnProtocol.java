@@ -322,7 +322,8 @@ public final class FnProtocol {
      * as {@code X-Call-Id}. A call that did not come through Fn's HTTP gateway (no
      * {@code Fn-Http-Method}) is a {@code POST /} with its body and {@code Content-Type}. The
      * framing, {@code Connection} and {@code Expect} are the hop's own, as the front's codec
-     * decoded them; no other header of the hop, {@code Fn-*} included, reaches the function.
+     * decoded them ({@code Connection} only when it is {@code close}: an upgrade is not for the
+     * agent to ask); no other header of the hop, {@code Fn-*} included, reaches the function.
      */
     public static Incoming incoming(HttpRequest hop) {
         if (!hop.method().equals(HttpMethod.POST) || !hop.uri().equals("/call")) {
@@ -379,7 +380,9 @@ public final class FnProtocol {
         copy(from, headers, HttpHeaderNames.CONTENT_TYPE);
         copy(from, headers, HttpHeaderNames.CONTENT_LENGTH);
         copy(from, headers, HttpHeaderNames.TRANSFER_ENCODING);
-        copy(from, headers, HttpHeaderNames.CONNECTION);
+        if (from.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // the hop's, and only "close"
+        }
         copy(from, headers, HttpHeaderNames.EXPECT);
         String callId = from.get(FN_CALL_ID);
         if (callId != null && !callId.isBlank()) {
