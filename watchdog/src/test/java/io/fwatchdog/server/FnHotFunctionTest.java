@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The watchdog as an Fn hot function (docs/behaviour.md#fn-functions): started with Fn's
@@ -146,6 +148,32 @@ class FnHotFunctionTest {
             assertThat(answer.status()).isEqualTo(504);
             assertThat(answer.text()).contains("Fn-Deadline");
             assertThat(Duration.between(sent, Instant.now())).isLessThan(Duration.ofSeconds(30));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"streaming", "serializing", "http", "afterburn"})
+    void everyModeAnswers504ByTheCallsDeadline(String mode) throws Exception {
+        Path socket = tmp.resolve("up.sock");
+        String[] settings = switch (mode) {
+            case "http" -> new String[] {"upstream_url", "unix:" + socket,
+                    "fprocess", "python3 " + function("http_upstream.py") + " unix:" + socket};
+            case "afterburn" -> new String[] {"fprocess",
+                    "python3 " + function("afterburn/loop.py") + " " + function("afterburn/handler.py")};
+            default -> new String[] {"fprocess", "sh " + function("behave.sh")};
+        };
+        String url = switch (mode) {
+            case "http", "afterburn" -> "http://fn.example/slow?ms=60000";
+            default -> URL;
+        };
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(settings),
+                java.util.stream.Stream.of("mode", mode, "exec_timeout", "90s")).toArray(String[]::new);
+        try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, all)) {
+            agent.awaitListening();
+            Answer answer = agent.send(FnAgent.call("GET", url).header("X-Behave", "sleep")
+                    .deadline(Instant.now().plusSeconds(2)));
+            assertThat(answer.status()).isEqualTo(504);
+            assertThat(answer.text()).contains("Fn-Deadline");
         }
     }
 
