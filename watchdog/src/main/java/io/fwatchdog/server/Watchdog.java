@@ -298,6 +298,11 @@ public final class Watchdog {
         return listener;
     }
 
+    /** The Fn listener's socket, which tests close to play one that dies. */
+    Optional<Channel> fnListenerChannel() {
+        return fnListener.map(FnListener::channel);
+    }
+
     /** The event loops, one of which tests end to play one that dies. */
     EventLoopGroup eventLoops() {
         return group;

@@ -3,6 +3,7 @@ package io.fwatchdog.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fwatchdog.log.Log;
+import io.fwatchdog.testing.FnAgent;
 import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.WatchdogFixture;
 import java.io.ByteArrayOutputStream;
@@ -51,6 +52,23 @@ class UnexpectedEndTest {
             Processes.await(Duration.ofSeconds(20), () -> !lock.toFile().exists());
             assertThat(w.watchdog.awaitTermination()).isEqualTo(1);
             assertThat(log()).contains("error: the listener on port " + w.port() + " closed while the watchdog was serving");
+        }
+    }
+
+    @Test
+    void anFnListenerThatClosesEndsTheWatchdogWithStatus1AndRemovesItsLink() throws Exception {
+        try (var agent = FnAgent.create()) {
+            var env = new java.util.HashMap<>(agent.environment());
+            env.putAll(Map.of("fprocess", "cat", "healthcheck_interval", "30s"));
+            try (var w = WatchdogFixture.start(env)) {
+                agent.awaitListening();
+
+                w.watchdog.fnListenerChannel().orElseThrow().close();
+
+                assertThat(w.watchdog.awaitTermination()).isEqualTo(1);
+                assertThat(log()).contains("error: the Fn listener on " + agent.listener + " closed while the watchdog was serving");
+                assertThat(agent.listener).doesNotExist();
+            }
         }
     }
 
