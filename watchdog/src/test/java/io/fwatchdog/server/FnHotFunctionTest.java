@@ -83,6 +83,20 @@ class FnHotFunctionTest {
     }
 
     @Test
+    void streamsEightMebibytesOfBinaryBothWaysOnOneConnection() throws Exception {
+        byte[] body = new byte[8 << 20];
+        new java.util.Random(18).nextBytes(body);
+        try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "fprocess", "cat")) {
+            agent.awaitListening();
+            for (int round = 0; round < 2; round++) {
+                Answer answer = agent.send(FnAgent.call("POST", URL).body(body));
+                assertThat(answer.fnStatus()).isEqualTo(200);
+                assertThat(answer.body()).isEqualTo(body);
+            }
+        }
+    }
+
+    @Test
     void givesTheFunctionTheClientsRequestAndNoneOfTheHopsFraming() throws Exception {
         try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "mode", "serializing",
                 "fprocess", "sh " + function("env.sh"))) {

@@ -98,6 +98,11 @@ public final class FnAgent implements AutoCloseable {
             return this;
         }
 
+        public Call body(byte[] bytes) {
+            body = bytes.clone();
+            return this;
+        }
+
         public Call deadline(Instant at) {
             deadline = at;
             return this;
@@ -150,17 +155,40 @@ public final class FnAgent implements AutoCloseable {
         return exchange(head.toString(), call.body);
     }
 
-    /** Sends {@code head} as it is and a chunked {@code body} when not empty; reads the answer. */
+    /**
+     * Sends {@code head} as it is and a chunked {@code body} when not empty, and reads the answer
+     * while the body goes out, as the agent's client does: a function that answers as it reads
+     * (cat) would otherwise fill both directions and stall.
+     */
     public Answer exchange(String head, byte[] body) throws IOException {
         connect();
         out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-        if (body.length > 0) {
-            out.write((Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.write(body);
-            out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-        }
         out.flush();
-        return read();
+        if (body.length == 0) {
+            return read();
+        }
+        java.util.concurrent.CompletableFuture<Void> sent = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                out.write((Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(body);
+                out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                sent.complete(null);
+            } catch (IOException e) {
+                sent.completeExceptionally(e);
+            }
+        });
+        Answer answer = read();
+        try {
+            sent.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // The watchdog may answer (a refusal, a failure) without taking the whole body.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return answer;
     }
 
     private void connect() throws IOException {
