@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  *
  * <p>Every value that is set is checked, whatever the mode; the mode only decides what is
  * required and whether the function's executable is looked up. Apart from that look-up (and the
- * static directory check) this is a pure function of its arguments.
+ * checks that the static directory and FN_LISTENER's directory exist) this is a pure function of
+ * its arguments.
  */
 final class ConfigParser {
     private static final String DURATION = "seconds or a duration like 30s";
