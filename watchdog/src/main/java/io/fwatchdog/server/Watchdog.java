@@ -283,11 +283,6 @@ public final class Watchdog {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
-    /** The Fn listener's link ({@code FN_LISTENER}), when Fn started the container. */
-    public Optional<java.nio.file.Path> fnListener() {
-        return fnListener.map(FnListener::link);
-    }
-
     /** The port the metrics listener is bound to, or 0 when metrics are disabled. */
     public int metricsPort() {
         return metricsListener.map(channel -> ((InetSocketAddress) channel.localAddress()).getPort()).orElse(0);
