@@ -97,6 +97,18 @@ class FnHotFunctionTest {
     }
 
     @Test
+    void answersTheHopsOwnExpectContinueAsAnInterimResponseAndNotAsTheCallsAnswer() throws Exception {
+        try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "fprocess", "cat")) {
+            agent.awaitListening();
+            Answer answer = agent.send(FnAgent.call("POST", URL).hopHeader("Expect", "100-continue").body("continued"));
+            assertThat(answer.fnStatus()).isEqualTo(200);
+            assertThat(answer.text()).isEqualTo("continued");
+            assertThat(agent.interimResponses).isEqualTo(1);
+            assertThat(agent.send(FnAgent.call("POST", URL).body("next")).text()).isEqualTo("next");
+        }
+    }
+
+    @Test
     void givesTheFunctionTheClientsRequestAndNoneOfTheHopsFraming() throws Exception {
         try (FnAgent agent = FnAgent.create(); WatchdogFixture w = start(agent, "mode", "serializing",
                 "fprocess", "sh " + function("env.sh"))) {

@@ -10,7 +10,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -32,6 +31,8 @@ public final class FnAgent implements AutoCloseable {
     private SocketChannel channel;
     private InputStream in;
     private OutputStream out;
+    /** The 100 Continue answers read so far, which come before a call's answer. */
+    public int interimResponses;
 
     private FnAgent(Path dir) {
         this.dir = dir;
@@ -218,6 +219,7 @@ public final class FnAgent implements AutoCloseable {
         }
         int code = Integer.parseInt(status.split(" ")[1]);
         if (code == 100) {
+            interimResponses++;
             return read();
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -268,10 +270,5 @@ public final class FnAgent implements AutoCloseable {
             }
         }
         Files.deleteIfExists(dir);
-    }
-
-    /** For deadlines in the past or near: {@code seconds} from now. */
-    public static Instant in(Duration from) {
-        return Instant.now().plus(from);
     }
 }
