@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.channels.FileChannel;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * The front's side of one request, as a mode sees it. Every method must be called on
@@ -24,6 +26,14 @@ public interface Exchange {
 
     /** The request's {@code X-Call-Id}, generated when the client sent none. */
     String callId();
+
+    /**
+     * When the caller stops waiting, if it said (an Fn call's {@code Fn-Deadline}). The front
+     * already bounds the call by it; a mode passes it on where its function is told a deadline.
+     */
+    default Optional<Instant> deadline() {
+        return Optional.empty();
+    }
 
     EventLoop eventLoop();
 

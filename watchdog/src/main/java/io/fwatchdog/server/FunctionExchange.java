@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.nio.channels.FileChannel;
@@ -68,6 +69,11 @@ final class FunctionExchange extends ChannelExchange {
             request.headers().set(Responses.CALL_ID, id);
         }
         return id;
+    }
+
+    @Override
+    public Optional<Instant> deadline() {
+        return request instanceof FnCallRequest fn ? fn.deadline : Optional.empty();
     }
 
     void admit() {

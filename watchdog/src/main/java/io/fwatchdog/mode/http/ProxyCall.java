@@ -234,7 +234,9 @@ final class ProxyCall implements Call {
         }
         addForwarded(headers, exchange.remoteAddress());
         if (mode.fn.isPresent()) {
-            Instant deadline = Instant.now().plus(limit != null ? limit : FnProtocol.NO_DEADLINE);
+            Instant own = Instant.now().plus(limit != null ? limit : FnProtocol.NO_DEADLINE);
+            // Behind Fn itself, the FDK is told the caller's deadline when that comes first.
+            Instant deadline = exchange.deadline().filter(caller -> caller.isBefore(own)).orElse(own);
             return FnProtocol.call(request.method(), request.uri(), headers, exchange.callId(), deadline);
         }
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), mode.upstream.target(request.uri()), headers);

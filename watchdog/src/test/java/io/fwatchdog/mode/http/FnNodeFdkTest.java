@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fwatchdog.testing.FnAgent;
 import io.fwatchdog.testing.FnFdks;
 import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.WatchdogFixture;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -211,6 +213,24 @@ class FnNodeFdkTest {
 
         try (var left = Files.list(w.tmp)) {
             assertThat(left.map(path -> path.getFileName().toString())).noneMatch(name -> name.startsWith("fwatchdog-fn-"));
+        }
+    }
+
+    @Test
+    void behindFnItselfTellsTheFdkTheCallersDeadlineWhenThatComesFirst() throws Exception {
+        Instant deadline = Instant.now().plusSeconds(40).truncatedTo(ChronoUnit.SECONDS);
+        try (FnAgent agent = FnAgent.create()) {
+            Map<String, String> env = new java.util.HashMap<>(agent.environment());
+            env.putAll(Map.of("mode", "http", "upstream_protocol", "fn", "exec_timeout", "5m"));
+            w = WatchdogFixture.start(env, List.of("node", function.toString()));
+            agent.awaitListening();
+
+            FnAgent.Answer answer = agent.send(FnAgent.call("GET", "http://fn.example/request").deadline(deadline));
+
+            assertThat(answer.fnStatus()).isEqualTo(200);
+            assertThat(Instant.parse(new ObjectMapper().readTree(answer.body()).path("deadline").asText())).isEqualTo(deadline);
+            agent.disconnect();
+            w.close();
         }
     }
 
