@@ -11,6 +11,7 @@
 /close        a valid response with Connection: close
 /interim      a 100 Continue, then a valid response
 /interims     17 interim responses, then a valid one
+/internal     a 502 that claims to be the watchdog's (X-OpenFaaS-Internal)
 /crash-head   a head promising 100 bytes, 10 bytes, then exit 7
 /exit         exit 5 without answering
 /hang         never answers
@@ -78,6 +79,8 @@ while True:
         send(b"6\r\n world\r\n0\r\n\r\n")
     elif path == "/noreason":
         send(b"HTTP/1.1 201\r\nContent-Length: 2\r\n\r\nok")
+    elif path == "/internal":
+        send(b"HTTP/1.1 502 Bad Gateway\r\nX-OpenFaaS-Internal: fwatchdog\r\nContent-Length: 2\r\n\r\nno")
     elif path == "/interims":
         send(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" * 17 + valid())
     elif path == "/close":

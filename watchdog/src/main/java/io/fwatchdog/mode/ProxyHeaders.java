@@ -52,6 +52,16 @@ public final class ProxyHeaders {
     }
 
     /**
+     * A function's response headers as the client may see them: hop-by-hop ones gone, and no
+     * {@code X-OpenFaaS-Internal}, which marks the watchdog's own answers and so is never the
+     * function's to claim.
+     */
+    public static void fromFunction(HttpHeaders headers) {
+        stripHopByHop(headers);
+        headers.remove(Responses.INTERNAL_HEADER);
+    }
+
+    /**
      * Appends the client's address to {@code X-Forwarded-For}, and sets {@code X-Forwarded-Proto}
      * and {@code X-Forwarded-Host} unless a proxy in front already did.
      */

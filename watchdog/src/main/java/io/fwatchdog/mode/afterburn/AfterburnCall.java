@@ -278,7 +278,7 @@ final class AfterburnCall implements Call, Worker.Receiver {
                 ? HttpResponseStatus.valueOf(head.status().code()) : head.status();
         HttpHeaders headers = head.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(head);
-        ProxyHeaders.stripHopByHop(headers);
+        ProxyHeaders.fromFunction(headers);
         int last = lastIndex(pieces, at);
         if (last >= 0) {
             // Complete in this read: one write, with a Content-Length the client can rely on.

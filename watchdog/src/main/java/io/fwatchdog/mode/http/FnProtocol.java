@@ -68,7 +68,7 @@ public final class FnProtocol {
      */
     private static final Set<String> WATCHDOG_OWNED = Set.of(
             "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "host", "x-call-id", "x-duration-seconds");
+            "trailer", "upgrade", "host", "x-call-id", "x-duration-seconds", "x-openfaas-internal");
     /**
      * Also never taken from an agent's {@code Fn-Http-H-*} set: an {@code Expect} there would have
      * the front answer the hop with a 100 the agent never asked for. The hop's own is kept.

@@ -8,6 +8,7 @@ import io.fwatchdog.log.Log;
 import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.BodyBuffer;
 import io.fwatchdog.mode.Exchange;
+import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.Tunnel;
 import io.netty.buffer.ByteBuf;
@@ -383,7 +384,7 @@ final class ProxyCall implements Call {
         HttpHeaders headers = response.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         boolean lengthKnown = HttpUtil.isContentLengthSet(response);
-        stripHopByHop(headers);
+        ProxyHeaders.fromFunction(headers);
         if (chunked || (!lengthKnown && mayHaveBody(response))) {
             // Chunked upstream, or a body that ends with the connection: chunked to the client.
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);

@@ -46,6 +46,17 @@ class AfterburnFaultsTest {
     }
 
     @Test
+    void aProcessCannotPassItsAnswerOffAsTheWatchdogs() throws Exception {
+        try (var w = Afterburn.start(FAULTY)) {
+            HttpResponse<String> response = w.get("/internal");
+
+            assertThat(response.statusCode()).isEqualTo(502);
+            assertThat(response.body()).isEqualTo("no");
+            assertThat(response.headers().firstValue("x-openfaas-internal")).isEmpty();
+        }
+    }
+
+    @Test
     void aTimeoutGets504AndTheProcessIsReplaced() throws Exception {
         try (var w = Afterburn.start(FAULTY, "exec_timeout", "5s")) {
             long first = pid(w, "/ok");

@@ -93,6 +93,20 @@ class HttpModeFramingTest {
     }
 
     @Test
+    void anUpstreamCannotPassItsAnswerOffAsTheWatchdogs() throws Exception {
+        start((request, out) -> out.write(("HTTP/1.1 502 Bad Gateway\r\nX-OpenFaaS-Internal: fwatchdog\r\n"
+                + "Content-Length: 2\r\n\r\nno").getBytes(ISO_8859_1)));
+        try (RawConnection c = w.connect()) {
+            c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+
+            RawConnection.Response response = c.readResponse();
+
+            assertThat(response.status()).isEqualTo(502);
+            assertThat(response.headers()).doesNotContainKey("x-openfaas-internal");
+        }
+    }
+
+    @Test
     void aChunkedRequestWithBadFramingNeverReachesTheUpstream() throws Exception {
         start(RecordingUpstream.OK);
         try (RawConnection c = w.connect()) {
