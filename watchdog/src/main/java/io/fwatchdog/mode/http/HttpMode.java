@@ -58,9 +58,6 @@ public final class HttpMode implements Mode {
 
     /**
      * Starts the upstream at once, so that its start-up overlaps the watchdog's own.
-     *
-     * @throws IllegalArgumentException when a unix socket upstream is asked for without the
-     *     native transport
      */
     public HttpMode(Config config, ProcessLauncher launcher, FunctionEvents events, Metrics metrics) {
         this.config = config;
@@ -68,22 +65,18 @@ public final class HttpMode implements Mode {
         if (config.upstreamProtocol() == UpstreamProtocol.FN) {
             this.fn = Optional.of(FnProtocol.SocketDir.create(config.lockFile().getParent()));
             java.nio.file.Path socket = fn.get().listener();
-            // The NIO transport speaks unix sockets too (JDK 16+), so an Fn function runs either way.
             this.upstream = new UpstreamAddress(epoll ? new DomainSocketAddress(socket.toString()) : UnixDomainSocketAddress.of(socket),
                     UnixDomainSocketAddress.of(socket), "", "Fn function at unix:" + socket);
         } else {
             this.fn = Optional.empty();
-            this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow());
-        }
-        if (upstream.unix() && !epoll && fn.isEmpty()) {
-            throw new IllegalArgumentException("upstream_url: \"" + upstream.display()
-                    + "\" needs the native epoll transport, which is unavailable here (expected: an http:// URL)");
+            this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow(), epoll);
         }
         this.supervisor = new Supervisor(config, launcher, upstream, fn, events, metrics);
         supervisor.start();
-        Class<? extends Channel> channelType = fn.isPresent() && !epoll ? NioDomainSocketChannel.class
-                : upstream.unix() ? EpollDomainSocketChannel.class
-                : epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        // The NIO transport speaks unix sockets too (JDK 16+), so either transport serves either kind.
+        Class<? extends Channel> channelType = upstream.unix()
+                ? (epoll ? EpollDomainSocketChannel.class : NioDomainSocketChannel.class)
+                : (epoll ? EpollSocketChannel.class : NioSocketChannel.class);
         Bootstrap bootstrap = new Bootstrap()
                 .channel(channelType)
                 .remoteAddress(upstream.netty())

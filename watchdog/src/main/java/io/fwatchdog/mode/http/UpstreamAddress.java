@@ -21,10 +21,12 @@ import java.nio.file.Path;
  */
 record UpstreamAddress(SocketAddress netty, SocketAddress probe, String prefix, String display) {
 
-    static UpstreamAddress parse(String url) {
+    /** @param epoll whether the proxy connects with the native transport, whose socket address type differs */
+    static UpstreamAddress parse(String url, boolean epoll) {
         if (url.startsWith("unix:")) {
             String socket = url.substring("unix:".length());
-            return new UpstreamAddress(new DomainSocketAddress(socket), UnixDomainSocketAddress.of(Path.of(socket)), "", url);
+            UnixDomainSocketAddress jdk = UnixDomainSocketAddress.of(Path.of(socket));
+            return new UpstreamAddress(epoll ? new DomainSocketAddress(socket) : jdk, jdk, "", url);
         }
         URI uri = URI.create(url);
         int port = uri.getPort() == -1 ? 80 : uri.getPort();
