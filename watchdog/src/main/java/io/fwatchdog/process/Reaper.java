@@ -215,12 +215,37 @@ final class Reaper {
                 return; // ECHILD: no children at all
             }
             int pid = info.get(JAVA_INT, LibC.SIGINFO_PID);
-            if (pid <= 0 || live.containsKey(pid) || processGroup(pid) == ownGroup) {
-                return; // nothing exited, or the next one is someone else's to collect
+            if (pid <= 0) {
+                return; // nothing has exited
+            }
+            if (live.containsKey(pid) || processGroup(pid) == ownGroup) {
+                // Someone else's to collect; waitid would show it first for as long as it stays,
+                // which may be for good (an orphan of a JDK child), so look past it.
+                reapOrphansBehind(status);
+                return;
             }
             if (LibC.waitpid(pid, status, LibC.WNOHANG) != pid) {
                 return;
             }
+        }
+    }
+
+    /** Collects each exited child of the JVM that no reaper thread and no JDK process waits for. */
+    private void reapOrphansBehind(MemorySegment status) {
+        ProcessHandle.current().children().forEach(child -> {
+            int pid = (int) child.pid();
+            if (!live.containsKey(pid) && exited(pid) && processGroup(pid) != ownGroup) {
+                LibC.waitpid(pid, status, LibC.WNOHANG);
+            }
+        });
+    }
+
+    /** True for a zombie: exited, not yet collected. */
+    private static boolean exited(long pid) {
+        try {
+            return ProcessTable.stat(pid)[0].equals("Z");
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

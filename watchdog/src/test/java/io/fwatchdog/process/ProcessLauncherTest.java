@@ -14,6 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -244,6 +246,37 @@ class ProcessLauncherTest {
         // setsid(2) runs in the orphan some time after sh has printed its pid.
         await("the orphan leaves the function's process group", () -> reaped(orphan) || !inGroup(orphan, sh.pid()));
         await("the orphan in another session is reaped", () -> reaped(orphan));
+    }
+
+    @Test
+    void reapsOrphansBehindAnExitedChildThatIsTheJdksToCollect() throws Exception {
+        // A shell the JDK started leaves its child to the JVM (the subreaper), in the JVM's own
+        // group: once that child exits it is a zombie nobody here may collect, and it is the
+        // first exited child waitid reports for as long as it stays.
+        Process jdkShell = new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!").start();
+        long stray = Long.parseLong(new String(jdkShell.getInputStream().readAllBytes(), UTF_8).trim());
+        assertThat(jdkShell.waitFor()).isZero();
+        try {
+            await("the JDK shell's child has exited", () -> zombie(stray));
+            FunctionProcess sh = sh("setsid sleep 0.1 & echo $!");
+            long orphan = Long.parseLong(readLine(sh.stdout()));
+            assertThat(exitOf(sh).success()).isTrue();
+
+            await("the orphan in another session is reaped", () -> reaped(orphan));
+            assertThat(zombie(stray)).as("left to its own").isTrue();
+        } finally {
+            try (Arena arena = Arena.ofConfined()) {
+                LibC.waitpid((int) stray, arena.allocate(ValueLayout.JAVA_INT), LibC.WNOHANG);
+            }
+        }
+    }
+
+    private static boolean zombie(long pid) {
+        try {
+            return stat(pid).get(0).equals("Z");
+        } catch (IOException | UncheckedIOException gone) {
+            return false;
+        }
     }
 
     private static boolean inGroup(long pid, long group) {
