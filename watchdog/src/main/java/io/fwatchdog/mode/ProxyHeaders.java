@@ -10,9 +10,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Header rules shared by the modes that pass a request on to a server of the function's (http
- * and afterburn): which headers describe only one connection, and the {@code X-Forwarded-*}
- * headers that tell the function who asked.
+ * Header and framing rules shared by the modes that pass a request on to a server of the
+ * function's (http and afterburn): which headers describe only one connection, the
+ * {@code X-Forwarded-*} headers that tell the function who asked, and how many interim
+ * responses may come before the answer.
  */
 public final class ProxyHeaders {
     /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
@@ -32,6 +33,12 @@ public final class ProxyHeaders {
             HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.HOST,
             Responses.CALL_ID, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST)
             .map(AsciiString::toLowerCase).collect(Collectors.toUnmodifiableSet());
+
+    /**
+     * Most interim (1xx) responses skipped before the final one; real servers send one or two,
+     * and one that only ever says "wait" is broken, not slow.
+     */
+    public static final int MAX_INTERIM_RESPONSES = 16;
 
     private ProxyHeaders() {}
 

@@ -1,5 +1,6 @@
 package io.fwatchdog.mode.afterburn;
 
+import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.process.ExitReason;
 import io.fwatchdog.process.FunctionProcess;
 import io.netty.buffer.ByteBuf;
@@ -70,9 +71,6 @@ final class Worker {
 
     // Guarded by this.
     private Receiver receiver;
-    /** Interim responses skipped before the final one, as in http mode; real servers send one or two. */
-    static final int MAX_INTERIM_RESPONSES = 16;
-
     /** An interim (1xx) response is being skipped. */
     private boolean interim;
     /** Interim responses skipped for the current request. */
@@ -230,12 +228,12 @@ final class Worker {
                 if (piece instanceof HttpResponse response && response.decoderResult().isSuccess()
                         && response.status().codeClass() == HttpStatusClass.INFORMATIONAL && response.status().code() != 101) {
                     interim = true; // 100 Continue, 103 Early Hints: not the answer
-                    if (++interims > MAX_INTERIM_RESPONSES) {
+                    if (++interims > ProxyHeaders.MAX_INTERIM_RESPONSES) {
                         // Only ever saying "wait" is no answer: the receiver gets a malformed end.
                         ReferenceCountUtil.release(piece);
                         LastHttpContent broken = new DefaultLastHttpContent();
                         broken.setDecoderResult(DecoderResult.failure(new IllegalStateException(
-                                "more than " + MAX_INTERIM_RESPONSES + " interim (1xx) responses")));
+                                "more than " + ProxyHeaders.MAX_INTERIM_RESPONSES + " interim (1xx) responses")));
                         owed.add(broken);
                         receiver = null;
                         interim = false;

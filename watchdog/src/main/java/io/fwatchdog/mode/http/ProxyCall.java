@@ -61,8 +61,6 @@ import java.util.concurrent.TimeUnit;
 final class ProxyCall implements Call {
     private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
     private static final AsciiString X_DURATION = AsciiString.cached("X-Duration-Seconds");
-    /** Interim responses skipped before the final one; real servers send one or two. */
-    private static final int MAX_INTERIM_RESPONSES = 16;
 
     private final HttpMode mode;
     private final Exchange exchange;
@@ -306,8 +304,8 @@ final class ProxyCall implements Call {
                 if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                     // 100 Continue and the like concern the hop, not the client; exec_timeout
                     // still runs, and an upstream that only ever says "wait" is broken.
-                    if (++interims > MAX_INTERIM_RESPONSES) {
-                        upstreamFailed(new IllegalStateException("more than " + MAX_INTERIM_RESPONSES
+                    if (++interims > ProxyHeaders.MAX_INTERIM_RESPONSES) {
+                        upstreamFailed(new IllegalStateException("more than " + ProxyHeaders.MAX_INTERIM_RESPONSES
                                 + " interim (1xx) responses"));
                     }
                     inInterim = !(msg instanceof LastHttpContent);
