@@ -234,16 +234,17 @@ final class Reaper {
     private void reapOrphansBehind(MemorySegment status) {
         ProcessHandle.current().children().forEach(child -> {
             int pid = (int) child.pid();
-            if (!live.containsKey(pid) && exited(pid) && processGroup(pid) != ownGroup) {
+            if (!live.containsKey(pid) && exitedOutside(pid, ownGroup)) {
                 LibC.waitpid(pid, status, LibC.WNOHANG);
             }
         });
     }
 
-    /** True for a zombie: exited, not yet collected. */
-    private static boolean exited(long pid) {
+    /** True for a zombie (exited, not yet collected) that is not in {@code group}; one read of its stat. */
+    private static boolean exitedOutside(long pid, int group) {
         try {
-            return ProcessTable.stat(pid)[0].equals("Z");
+            String[] stat = ProcessTable.stat(pid);
+            return stat[0].equals("Z") && Integer.parseInt(stat[2]) != group;
         } catch (IOException | RuntimeException e) {
             return false;
         }
