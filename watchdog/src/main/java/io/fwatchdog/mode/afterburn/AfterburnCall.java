@@ -184,15 +184,15 @@ final class AfterburnCall implements Call, Worker.Receiver {
     /** The pump is done: the whole request is in the pipe, or the process closed its stdin. */
     private void sent(boolean whole) {
         requestSent = true;
-        if (whole && unreadTimer != null) {
+        if (!whole) {
+            return; // it exited or will answer without the rest; the response side decides
+        }
+        if (unreadTimer != null) {
             // Only the whole request, written within the patience, clears a process that answered early.
             unreadTimer.cancel(false);
             unreadTimer = null;
         }
-        if (whole) {
-            maybeRelease();
-        }
-        // Otherwise it exited or will answer without the rest; the response side decides.
+        maybeRelease();
     }
 
     private void releaseHeld() {
