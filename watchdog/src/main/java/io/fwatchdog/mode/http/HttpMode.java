@@ -24,6 +24,8 @@ import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import io.netty.handler.codec.http.HttpClientCodec;
 
@@ -46,7 +48,7 @@ public final class HttpMode implements Mode {
     private static final int MAX_STATUS_LINE = 16 * 1024;
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
     static final int MAX_IDLE_PER_LOOP = 32;
-    static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
     final Config config;
     final UpstreamAddress upstream;
@@ -64,7 +66,7 @@ public final class HttpMode implements Mode {
         boolean epoll = Epoll.isAvailable();
         if (config.upstreamProtocol() == UpstreamProtocol.FN) {
             this.fn = Optional.of(FnProtocol.SocketDir.create(config.lockFile().getParent()));
-            java.nio.file.Path socket = fn.get().listener();
+            Path socket = fn.get().listener();
             this.upstream = new UpstreamAddress(epoll ? new DomainSocketAddress(socket.toString()) : UnixDomainSocketAddress.of(socket),
                     UnixDomainSocketAddress.of(socket), "", "Fn function at unix:" + socket);
         } else {

@@ -17,6 +17,8 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,7 +55,7 @@ final class Supervisor {
     private final ProcessLauncher launcher;
     private final UpstreamAddress upstream;
     /** With {@code upstream_protocol=fn}: the FDK's socket directory, whose listener link is its readiness. */
-    private final java.util.Optional<FnProtocol.SocketDir> fn;
+    private final Optional<FnProtocol.SocketDir> fn;
     private final FunctionEvents events;
     private final Metrics metrics;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
@@ -73,7 +75,7 @@ final class Supervisor {
     private CompletableFuture<Void> whenReady = new CompletableFuture<>();
 
     Supervisor(Config config, ProcessLauncher launcher, UpstreamAddress upstream,
-            java.util.Optional<FnProtocol.SocketDir> fn, FunctionEvents events, Metrics metrics) {
+            Optional<FnProtocol.SocketDir> fn, FunctionEvents events, Metrics metrics) {
         this.fn = fn;
         this.metrics = metrics;
         this.config = config;
@@ -135,7 +137,7 @@ final class Supervisor {
             try {
                 // An FDK cannot bind over the socket and link a crashed predecessor left behind.
                 fn.ifPresent(FnProtocol.SocketDir::clear);
-                java.util.Map<String, String> env = fn.map(socket -> FnProtocol.environment(System.getenv(), socket))
+                Map<String, String> env = fn.map(socket -> FnProtocol.environment(System.getenv(), socket))
                         .orElse(System.getenv());
                 started = launcher.start(config.functionExecutable().orElseThrow(), config.functionCommand(), env);
             } catch (IOException | RuntimeException e) {

@@ -8,6 +8,8 @@ import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.util.AttributeKey;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,7 +76,7 @@ final class UpstreamPool extends SimpleChannelPool {
      * is idle: a busy pool schedules nothing per request.
      */
     private void sweep(io.netty.channel.EventLoop loop) {
-        java.util.List<Channel> expired = new java.util.ArrayList<>();
+        List<Channel> expired = new ArrayList<>();
         boolean again;
         long next = 0;
         synchronized (idle) {
