@@ -78,7 +78,7 @@ class JdkFallbackTest {
 
     @Test
     void terminateEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
-        FunctionProcess stubborn = start(ENV, "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done");
+        FunctionProcess stubborn = start(ENV, "sh", "-c", "trap '' TERM; echo ready; exec sleep 60");
         assertThat(readLine(stubborn.stdout())).isEqualTo("ready");
 
         stubborn.terminate(Duration.ofMillis(200));
