@@ -17,9 +17,9 @@ import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
- * The glibc calls the native launcher needs, bound once through the foreign function API
- * (no JNI). Loading this class fails when a required symbol is missing, which is how
- * {@link ProcessLauncher#create()} detects that the platform is not Linux/glibc.
+ * The glibc calls the native launcher needs, through the foreign function API (no JNI), each
+ * bound once, on first use. Loading this class fails when a required symbol is missing, which is
+ * how {@link ProcessLauncher#create()} detects that the platform is not Linux/glibc.
  *
  * <p>Calls that report through {@code errno} capture it into a per-thread segment: the value
  * in the C library's thread-local would be gone by the time Java code could read it.
@@ -69,83 +69,138 @@ final class LibC {
             CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
+    /** glibc 2.34 and later; without it the child relies on every JVM descriptor being CLOEXEC. */
+    private static final Optional<MemorySegment> CLOSE_FROM =
+            LINKER.defaultLookup().find("posix_spawn_file_actions_addclosefrom_np");
+
     /** One errno slot per thread, freed with the thread. */
     private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
 
-    private static final MethodHandle POSIX_SPAWN = bind("posix_spawn",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    private static final MethodHandle FA_INIT = bind("posix_spawn_file_actions_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DESTROY = bind("posix_spawn_file_actions_destroy",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_ADDDUP2 = bind("posix_spawn_file_actions_adddup2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    /** glibc 2.34 and later; without it the child relies on every JVM descriptor being CLOEXEC. */
-    private static final Optional<MethodHandle> FA_ADDCLOSEFROM =
-            LINKER.defaultLookup().find("posix_spawn_file_actions_addclosefrom_np")
-                    .map(symbol -> LINKER.downcallHandle(symbol,
-                            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)));
-    private static final MethodHandle ATTR_INIT = bind("posix_spawnattr_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_DESTROY = bind("posix_spawnattr_destroy",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_SETFLAGS = bind("posix_spawnattr_setflags",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    private static final MethodHandle ATTR_SETPGROUP = bind("posix_spawnattr_setpgroup",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle ATTR_SETSIGMASK = bind("posix_spawnattr_setsigmask",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_SETSIGDEFAULT = bind("posix_spawnattr_setsigdefault",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGEMPTYSET = bind("sigemptyset",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SIGFILLSET = bind("sigfillset",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle PIPE2 = bind("pipe2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle CLOSE = bind("close",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle READ = bind("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
-    private static final MethodHandle WRITE = bind("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
-    private static final MethodHandle FCNTL_INT = bind("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle IOCTL_PTR = bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle WAITPID = bind("waitpid",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle KILL = bind("kill",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle PRCTL = bind("prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle STRERROR = bind("strerror",
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    /** Every symbol a group below binds, looked up when this class loads (a cheap table lookup). */
+    private static final String[] REQUIRED = {
+        "posix_spawn", "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy",
+        "posix_spawn_file_actions_adddup2", "posix_spawnattr_init", "posix_spawnattr_destroy",
+        "posix_spawnattr_setflags", "posix_spawnattr_setpgroup", "posix_spawnattr_setsigmask",
+        "posix_spawnattr_setsigdefault", "sigemptyset", "sigfillset", "pipe2", "close", "read", "write",
+        "fcntl", "ioctl", "waitpid", "waitid", "kill", "prctl", "strerror", "sysconf",
+    };
+
+    static {
+        for (String name : REQUIRED) {
+            symbol(name);
+        }
+    }
 
     private LibC() {}
 
-    /** Bound on first use, off the start-up path: only the orphan sweep, prefork and fork modes need them. */
-    private static final class Lazy {
+    // The handles are bound in groups, each on its first use. Binding generates a stub class per
+    // call shape, some 5 ms each, which no AOT cache holds: bound together they were half of the
+    // work before the watchdog reported healthy. A group is a holder class, so its handles stay
+    // constants that the JIT inlines.
+
+    /** Starting a process: the spawn attributes and file actions, its pipes. */
+    private static final class Spawn {
+        static final MethodHandle POSIX_SPAWN = bind("posix_spawn",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        static final MethodHandle FA_INIT = bind("posix_spawn_file_actions_init",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle FA_DESTROY = bind("posix_spawn_file_actions_destroy",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle FA_ADDDUP2 = bind("posix_spawn_file_actions_adddup2",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        static final Optional<MethodHandle> FA_ADDCLOSEFROM = CLOSE_FROM.map(symbol ->
+                LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)));
+        static final MethodHandle ATTR_INIT = bind("posix_spawnattr_init",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle ATTR_DESTROY = bind("posix_spawnattr_destroy",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle ATTR_SETFLAGS = bind("posix_spawnattr_setflags",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+        static final MethodHandle ATTR_SETPGROUP = bind("posix_spawnattr_setpgroup",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle ATTR_SETSIGMASK = bind("posix_spawnattr_setsigmask",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle ATTR_SETSIGDEFAULT = bind("posix_spawnattr_setsigdefault",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle SIGEMPTYSET = bind("sigemptyset",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle SIGFILLSET = bind("sigfillset",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle PIPE2 = bind("pipe2",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+        static final MethodHandle FCNTL_INT = bind("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+                CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+        static final MethodHandle CLOSE = bind("close",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    }
+
+    /** Moving bytes through a process's pipes. */
+    private static final class Pipe {
+        static final MethodHandle READ = bind("read",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+        static final MethodHandle WRITE = bind("write",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+        static final MethodHandle IOCTL_PTR = bind("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+                CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    }
+
+    /** Signalling processes and collecting their exits. */
+    private static final class Wait {
+        static final MethodHandle WAITPID = bind("waitpid",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
         static final MethodHandle WAITID = bind("waitid",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+        static final MethodHandle KILL = bind("kill",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    }
+
+    /** Becoming a child subreaper, before the first start. */
+    private static final class Prctl {
+        static final MethodHandle PRCTL = bind("prctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
+    }
+
+    /** Calls made once, or only when something failed. */
+    private static final class Rare {
+        static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         static final MethodHandle SYSCONF = bind("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     }
 
-    private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name)
+    private static MemorySegment symbol(String name) {
+        return LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
-    /** Forces binding of every handle; throws when the platform lacks one. */
-    static void ensureAvailable() {}
+    private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        return LINKER.downcallHandle(symbol(name), descriptor, options);
+    }
+
+    /**
+     * Checks that the C library has every call (loading this class throws when one is missing)
+     * and that native access is allowed. Only a module without native access granted binds a
+     * call to find out: binding is what fails when access is denied.
+     */
+    static void ensureAvailable() {
+        if (!LibC.class.getModule().isNativeAccessEnabled()) {
+            Prctl.PRCTL.type();
+        }
+    }
+
+    /** Binds every handle now, so that the first request does not wait for it. */
+    static void bindAll() {
+        Prctl.PRCTL.type();
+        Spawn.POSIX_SPAWN.type();
+        Pipe.READ.type();
+        Wait.WAITPID.type();
+        Rare.STRERROR.type();
+    }
 
     static boolean hasCloseFrom() {
-        return FA_ADDCLOSEFROM.isPresent();
+        return CLOSE_FROM.isPresent();
     }
 
     static int errno() {
@@ -158,7 +213,7 @@ final class LibC {
     static int posixSpawn(MemorySegment pid, MemorySegment path, MemorySegment fileActions,
             MemorySegment attr, MemorySegment argv, MemorySegment envp) {
         try {
-            return (int) POSIX_SPAWN.invokeExact(pid, path, fileActions, attr, argv, envp);
+            return (int) Spawn.POSIX_SPAWN.invokeExact(pid, path, fileActions, attr, argv, envp);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -166,7 +221,7 @@ final class LibC {
 
     static int fileActionsInit(MemorySegment fa) {
         try {
-            return (int) FA_INIT.invokeExact(fa);
+            return (int) Spawn.FA_INIT.invokeExact(fa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -174,7 +229,7 @@ final class LibC {
 
     static int fileActionsDestroy(MemorySegment fa) {
         try {
-            return (int) FA_DESTROY.invokeExact(fa);
+            return (int) Spawn.FA_DESTROY.invokeExact(fa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -182,7 +237,7 @@ final class LibC {
 
     static int fileActionsAddDup2(MemorySegment fa, int fd, int newFd) {
         try {
-            return (int) FA_ADDDUP2.invokeExact(fa, fd, newFd);
+            return (int) Spawn.FA_ADDDUP2.invokeExact(fa, fd, newFd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -190,7 +245,7 @@ final class LibC {
 
     static int fileActionsAddCloseFrom(MemorySegment fa, int from) {
         try {
-            return (int) FA_ADDCLOSEFROM.orElseThrow().invokeExact(fa, from);
+            return (int) Spawn.FA_ADDCLOSEFROM.orElseThrow().invokeExact(fa, from);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -198,7 +253,7 @@ final class LibC {
 
     static int spawnAttrInit(MemorySegment attr) {
         try {
-            return (int) ATTR_INIT.invokeExact(attr);
+            return (int) Spawn.ATTR_INIT.invokeExact(attr);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -206,7 +261,7 @@ final class LibC {
 
     static int spawnAttrDestroy(MemorySegment attr) {
         try {
-            return (int) ATTR_DESTROY.invokeExact(attr);
+            return (int) Spawn.ATTR_DESTROY.invokeExact(attr);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -214,7 +269,7 @@ final class LibC {
 
     static int spawnAttrSetFlags(MemorySegment attr, short flags) {
         try {
-            return (int) ATTR_SETFLAGS.invokeExact(attr, flags);
+            return (int) Spawn.ATTR_SETFLAGS.invokeExact(attr, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -222,7 +277,7 @@ final class LibC {
 
     static int spawnAttrSetPgroup(MemorySegment attr, int pgroup) {
         try {
-            return (int) ATTR_SETPGROUP.invokeExact(attr, pgroup);
+            return (int) Spawn.ATTR_SETPGROUP.invokeExact(attr, pgroup);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -230,7 +285,7 @@ final class LibC {
 
     static int spawnAttrSetSigmask(MemorySegment attr, MemorySegment sigset) {
         try {
-            return (int) ATTR_SETSIGMASK.invokeExact(attr, sigset);
+            return (int) Spawn.ATTR_SETSIGMASK.invokeExact(attr, sigset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -238,7 +293,7 @@ final class LibC {
 
     static int spawnAttrSetSigdefault(MemorySegment attr, MemorySegment sigset) {
         try {
-            return (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigset);
+            return (int) Spawn.ATTR_SETSIGDEFAULT.invokeExact(attr, sigset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -246,7 +301,7 @@ final class LibC {
 
     static int sigemptyset(MemorySegment sigset) {
         try {
-            return (int) SIGEMPTYSET.invokeExact(sigset);
+            return (int) Spawn.SIGEMPTYSET.invokeExact(sigset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -254,7 +309,7 @@ final class LibC {
 
     static int sigfillset(MemorySegment sigset) {
         try {
-            return (int) SIGFILLSET.invokeExact(sigset);
+            return (int) Spawn.SIGFILLSET.invokeExact(sigset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -262,7 +317,7 @@ final class LibC {
 
     static int pipe2(MemorySegment fds, int flags) {
         try {
-            return (int) PIPE2.invokeExact(ERRNO_SLOT.get(), fds, flags);
+            return (int) Spawn.PIPE2.invokeExact(ERRNO_SLOT.get(), fds, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -270,7 +325,7 @@ final class LibC {
 
     static int close(int fd) {
         try {
-            return (int) CLOSE.invokeExact(ERRNO_SLOT.get(), fd);
+            return (int) Spawn.CLOSE.invokeExact(ERRNO_SLOT.get(), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -278,7 +333,7 @@ final class LibC {
 
     static long read(int fd, MemorySegment buffer, long count) {
         try {
-            return (long) READ.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
+            return (long) Pipe.READ.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -286,7 +341,7 @@ final class LibC {
 
     static long write(int fd, MemorySegment buffer, long count) {
         try {
-            return (long) WRITE.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
+            return (long) Pipe.WRITE.invokeExact(ERRNO_SLOT.get(), fd, buffer, count);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -294,7 +349,7 @@ final class LibC {
 
     static int fcntl(int fd, int command, int argument) {
         try {
-            return (int) FCNTL_INT.invokeExact(ERRNO_SLOT.get(), fd, command, argument);
+            return (int) Spawn.FCNTL_INT.invokeExact(ERRNO_SLOT.get(), fd, command, argument);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -302,7 +357,7 @@ final class LibC {
 
     static int ioctl(int fd, long request, MemorySegment argument) {
         try {
-            return (int) IOCTL_PTR.invokeExact(ERRNO_SLOT.get(), fd, request, argument);
+            return (int) Pipe.IOCTL_PTR.invokeExact(ERRNO_SLOT.get(), fd, request, argument);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -310,7 +365,7 @@ final class LibC {
 
     static int waitpid(int pid, MemorySegment status, int options) {
         try {
-            return (int) WAITPID.invokeExact(ERRNO_SLOT.get(), pid, status, options);
+            return (int) Wait.WAITPID.invokeExact(ERRNO_SLOT.get(), pid, status, options);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -318,7 +373,7 @@ final class LibC {
 
     static int waitid(int idType, int id, MemorySegment info, int options) {
         try {
-            return (int) Lazy.WAITID.invokeExact(ERRNO_SLOT.get(), idType, id, info, options);
+            return (int) Wait.WAITID.invokeExact(ERRNO_SLOT.get(), idType, id, info, options);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -327,7 +382,7 @@ final class LibC {
     /** A system limit; -1 when it is indeterminate. */
     static long sysconf(int name) {
         try {
-            return (long) Lazy.SYSCONF.invokeExact(name);
+            return (long) Rare.SYSCONF.invokeExact(name);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -335,7 +390,7 @@ final class LibC {
 
     static int kill(int pid, int signal) {
         try {
-            return (int) KILL.invokeExact(ERRNO_SLOT.get(), pid, signal);
+            return (int) Wait.KILL.invokeExact(ERRNO_SLOT.get(), pid, signal);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -343,7 +398,7 @@ final class LibC {
 
     static int prctl(int option, long argument) {
         try {
-            return (int) PRCTL.invokeExact(ERRNO_SLOT.get(), option, argument, 0L, 0L, 0L);
+            return (int) Prctl.PRCTL.invokeExact(ERRNO_SLOT.get(), option, argument, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -352,7 +407,7 @@ final class LibC {
     /** The C library's message for an error number, e.g. "No such file or directory". */
     static String strerror(int errno) {
         try {
-            MemorySegment message = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment message = (MemorySegment) Rare.STRERROR.invokeExact(errno);
             // A NUL-terminated static string; its length is unknown to the binding.
             return message.reinterpret(Long.MAX_VALUE).getString(0);
         } catch (Throwable t) {

@@ -40,10 +40,6 @@ final class LinuxSpawner implements Spawner {
 
     LinuxSpawner() {
         LibC.ensureAvailable();
-        if (LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1) != 0) {
-            Log.warn("cannot become a child subreaper (" + LibC.strerror(LibC.errno())
-                    + "): orphaned function descendants will be reaped by init");
-        }
         closesInheritedDescriptors = LibC.hasCloseFrom();
         if (!closesInheritedDescriptors) {
             Log.warn("glibc lacks posix_spawn_file_actions_addclosefrom_np (needs 2.34): "
@@ -51,9 +47,32 @@ final class LinuxSpawner implements Spawner {
         }
     }
 
+    /**
+     * The watchdog becomes its functions' subreaper before it starts the first one, and not
+     * before it has to: the call is the first through the foreign function API, which pays for
+     * setting that API up, and start-up does not wait for it.
+     */
+    private static final class Subreaper {
+        static {
+            if (LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1) != 0) {
+                Log.warn("cannot become a child subreaper (" + LibC.strerror(LibC.errno())
+                        + "): orphaned function descendants will be reaped by init");
+            }
+        }
+
+        static void ensure() {}
+    }
+
+    @Override
+    public void prepare() {
+        Subreaper.ensure();
+        LibC.bindAll();
+    }
+
     @Override
     public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
             throws IOException {
+        Subreaper.ensure();
         requireNonNull(executable, "executable");
         requireNonNull(argv, "argv");
         requireNonNull(environment, "environment");

@@ -84,6 +84,14 @@ public final class ProcessLauncher implements AutoCloseable {
         return io;
     }
 
+    /**
+     * Prepares, on {@link #io()}, what the first start would otherwise prepare on the request's
+     * time (binding the native calls); for after start-up, which does not wait for it.
+     */
+    public void prepareInBackground() {
+        io.execute(spawner::prepare);
+    }
+
     /** Processes started whose exit has not been collected yet. */
     public int liveProcesses() {
         return spawner.liveProcesses();

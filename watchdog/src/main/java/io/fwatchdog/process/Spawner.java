@@ -16,6 +16,9 @@ interface Spawner extends AutoCloseable {
 
     int liveProcesses();
 
+    /** Does now what the first {@link #start} would otherwise do first; safe to skip. */
+    default void prepare() {}
+
     @Override
     void close();
 }

@@ -234,6 +234,10 @@ public final class Watchdog {
             mode.awaitReady();
             health.markAccepting();
             fnListener.ifPresent(FnListener::announce);
+            // Health needs none of it, so it waits until the lock file is written.
+            if (config.mode() != Config.ModeName.STATIC) {
+                launcher.prepareInBackground();
+            }
         } catch (UncheckedIOException | IllegalStateException | InterruptedException e) {
             stopNow();
             throw e;

@@ -42,8 +42,8 @@ public final class ForkMode implements Mode {
     final Executor io;
     /** Processes started ahead of requests; null without {@code prefork}. */
     private final Prefork prefork;
-    /** What the command and the inherited environment leave for a request's {@code Http_*} variables. */
-    final ArgumentRoom environmentRoom;
+    /** What the command and the inherited environment leave for a request's {@code Http_*} variables; see {@link #environmentRoom()}. */
+    private volatile ArgumentRoom environmentRoom;
 
     public ForkMode(Config config, ProcessLauncher launcher, Metrics metrics) {
         this.config = config;
@@ -56,7 +56,19 @@ public final class ForkMode implements Mode {
         if (prefork != null) {
             prefork.start();
         }
-        this.environmentRoom = launcher.argumentRoom(config.functionExecutable().orElseThrow(), argv, baseEnvironment);
+    }
+
+    /**
+     * Asked of the system on the first request rather than at start-up, which it would cost a
+     * native call; two first requests at once both ask, and get the same answer.
+     */
+    ArgumentRoom environmentRoom() {
+        ArgumentRoom room = environmentRoom;
+        if (room == null) {
+            room = launcher.argumentRoom(config.functionExecutable().orElseThrow(), argv, baseEnvironment);
+            environmentRoom = room;
+        }
+        return room;
     }
 
     @Override

@@ -67,7 +67,7 @@ abstract class ProcessCall implements Call {
         }
         // Refused here, as the kernel would refuse the start (E2BIG): the request is at fault,
         // not the function, and no process should be started for it.
-        Optional<String> tooLarge = mode.environmentRoom.exceededBy(env);
+        Optional<String> tooLarge = mode.environmentRoom().exceededBy(env);
         if (tooLarge.isPresent()) {
             refuse(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large to pass to the"
                     + " function as environment variables (cgi_headers): " + tooLarge.get()
