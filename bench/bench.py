@@ -57,6 +57,21 @@ def health_status(port):
         return None
 
 
+def request_status(port, method, path, body=b"", timeout=30):
+    """Sends one request on a fresh connection and reads the whole answer; returns its status,
+    or None while nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(method.encode() + b" " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
+                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            return int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else None
+    except OSError:
+        return None
+
+
 def proc_status_kib(pid, field):
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):

@@ -22,13 +22,13 @@ import pathlib
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
 
-from bench import BENCH, LOAD_CORE, ROOT, WATCHDOG_CORE, free_port, health_status, java_command, proc_status_kib
+from bench import (BENCH, LOAD_CORE, ROOT, WATCHDOG_CORE, free_port, health_status, java_command, proc_status_kib,
+                   request_status)
 
 WORK = BENCH / "results/startup"
 HOME = WORK / "fwatchdog"
@@ -58,20 +58,6 @@ def command(variant, mode, extra):
     share = ["-Xshare:off"] if variant == "jlink" else ["-Xshare:on"]
     return [str(runtime / "bin/java"), f"@{HOME}/jvm.options", *fork, *share,
             f"-Djava.library.path={HOME}/native", *extra, "-jar", str(HOME / "fwatchdog.jar")]
-
-
-def post(port, path, body):
-    """POSTs body; returns the status, or None while nothing answers."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-            s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
-                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-            return int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else None
-    except OSError:
-        return None
 
 
 class Run:
@@ -134,7 +120,7 @@ def main():
         for variant in order:
             run = Run(variant, "streaming", {"fprocess": "cat"}, args.java_opt, log)
             try:
-                if post(run.port, "/", b"hello") != 200:
+                if request_status(run.port, "POST", "/", b"hello") != 200:
                     raise RuntimeError(f"{variant}: the first request failed")
                 results[variant]["first"].append((time.monotonic() - run.started) * 1000)
                 results[variant]["healthy"].append(run.healthy_ms)
