@@ -9,13 +9,15 @@
 #   bench/run.sh startup         start-up and RSS: java -jar, jlink, jlink + CDS, AOT cache (startup.py)
 #   bench/run.sh prefork         fork modes with and without prefork: cat, Node, Python (prefork.py)
 #   bench/run.sh soak            reliability under a steady mixed load, per mode (soak.py; --minutes)
+#   bench/run.sh compare         side by side: another watchdog (--other PATH), haproxy, nginx (compare.py)
 # Results are printed and kept under bench/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 missing=()
-# strip and patchelf: startup.py assembles the image's folder (assemble.sh).
-for tool in wrk hey curl taskset gcc node strip patchelf; do
+# strip and patchelf: startup.py and compare.py assemble the image's folder (assemble.sh);
+# haproxy and nginx: compare.py's reference proxies.
+for tool in wrk hey curl taskset gcc node strip patchelf haproxy nginx; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
@@ -39,5 +41,6 @@ case ${1:-} in
     startup) shift; exec python3 startup.py "$@" ;;
     prefork) shift; exec python3 prefork.py "$@" ;;
     soak) shift; exec python3 soak.py "$@" ;;
+    compare) shift; exec python3 compare.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
     *) exec python3 bench.py --baseline "$root/bench/results/spawn_baseline" "$@" ;;
 esac
