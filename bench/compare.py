@@ -542,7 +542,7 @@ def main():
              f"- load average at start {fmt(record['load_average_start'], 2)}, at end {fmt(record['load_average_end'], 2)}",
              f"- other watchdog: {other}; {', '.join(v for v in record['versions'].values() if v)}",
              f"- watchdog, proxies, upstream and functions on core {WATCHDOG_CORE}, load on core {LOAD_CORE}; "
-             f"{args.rounds} rounds of {args.seconds} s (http warm-up {args.warmup} s), medians of rounds",
+             f"rounds: {args.rounds} of {args.seconds} s per wrk run (http warm-up {args.warmup} s); medians of rounds",
              "", f"## http mode: GET of 3 bytes from the Node upstream", "", *http_table(http, http_targets),
              "", f"## Fork modes: cat, 100 B, {FORK_CONNECTIONS} connections", "", *fork_table(fork, kinds),
              "", f"## Start-up and memory (medians of {args.startups} start-ups and {args.memory_rounds} memory runs; "
