@@ -10,9 +10,10 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one thread that writes the log, and the bounded buffer in front of it. Producers (event
@@ -20,10 +21,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * dropped and counted, and once the writer has caught up it writes one line saying how many
  * were lost. Being the only writer, it writes whole lines only, several per system call when
  * they queue up.
+ *
+ * <p>Handing a line over costs the producer a queue insertion and, only when the writer is
+ * asleep, a wake-up. Once it has written, the writer naps for {@link #NAP_NANOS} before it looks
+ * again, so under load lines are collected for a nap's length and written in one call, rather
+ * than the writer being woken (a futex call and, on a busy core, a context switch) and making
+ * a write per line. A nap with nothing to write puts it to sleep until the next line.
  */
 final class LogWriter {
     /** Most bytes handed to the output in one write. */
     private static final int BATCH_BYTES = 64 * 1024;
+    private static final int DRAIN_MAX = 1024;
+    /** Longest a line waits, under load, for the lines that come after it. */
+    static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /** A batch buffer that can forget a partly written line. */
     private static final class Batch extends ByteArrayOutputStream {
@@ -36,20 +46,28 @@ final class LogWriter {
         }
     }
 
-    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    /** Lines, and the latches of {@link #flush} calls, in submission order. */
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicLong pending = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong unreported = new AtomicLong();
     private final long maxPending;
     private volatile PrintStream out;
     private volatile LineFormat format;
+    private final Thread thread;
+    /**
+     * The writer is asleep, or about to be, until a producer wakes it. It sets this before it
+     * looks at the queue a last time, and a producer reads it after its insertion, so a line
+     * is either seen by that last look or wakes the writer.
+     */
+    private volatile boolean asleep;
 
     /** @param maxPending the buffer's bound, in {@link Line#weight()} units (about characters) */
     LogWriter(PrintStream out, long maxPending, LineFormat format) {
         this.out = requireNonNull(out, "out");
         this.format = warmedUp(requireNonNull(format, "format"));
         this.maxPending = maxPending;
-        Thread.ofPlatform().daemon().name("fwatchdog-log").start(this::run);
+        this.thread = Thread.ofPlatform().daemon().name("fwatchdog-log").start(this::run);
     }
 
     /** Queues {@code line}, or drops and counts it when the buffer is full. Never blocks. */
@@ -64,6 +82,9 @@ final class LogWriter {
             return;
         }
         queue.add(line);
+        if (asleep) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Lines dropped since this writer started. */
@@ -101,6 +122,7 @@ final class LogWriter {
     boolean flush(long millis) {
         CountDownLatch written = new CountDownLatch(1);
         queue.add(written);
+        LockSupport.unpark(thread);
         try {
             return written.await(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -118,12 +140,15 @@ final class LogWriter {
         List<CountDownLatch> flushes = new ArrayList<>();
         Batch batch = new Batch();
         while (true) {
-            try {
-                items.add(queue.take());
-            } catch (InterruptedException e) {
-                continue; // nobody interrupts this thread on purpose; it lives as long as the JVM
+            if (!drain(items)) {
+                asleep = true;
+                if (queue.isEmpty()) {
+                    LockSupport.park(this);
+                }
+                asleep = false;
+                continue;
             }
-            queue.drainTo(items, 1024);
+            boolean more = items.size() == DRAIN_MAX;
             for (Object item : items) {
                 if (item instanceof Line line) {
                     append(line, batch);
@@ -142,9 +167,22 @@ final class LogWriter {
                         + " them fast enough (see fwatchdog_log_lines_dropped_total)"), batch);
             }
             writeOut(batch);
+            boolean flushed = !flushes.isEmpty();
             flushes.forEach(CountDownLatch::countDown);
             flushes.clear();
+            if (!flushed && !more) {
+                LockSupport.parkNanos(this, NAP_NANOS); // a flush cuts the nap short: it unparks
+            }
         }
+    }
+
+    /** Moves what is queued, at most {@link #DRAIN_MAX} items, to {@code items}; false when nothing was. */
+    private boolean drain(List<Object> items) {
+        Object item;
+        while (items.size() < DRAIN_MAX && (item = queue.poll()) != null) {
+            items.add(item);
+        }
+        return !items.isEmpty();
     }
 
     private void append(Line line, Batch batch) {
