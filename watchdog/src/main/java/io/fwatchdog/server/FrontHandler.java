@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -29,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * The HTTP front of one connection: sends what {@link ReservedEndpoints} answers, admits requests
  * for the function and hands them to the mode, enforces the timeouts, and writes the access log.
  *
- * <p>Reads are pulled: auto-read is off and a {@code FlowControlHandler} upstream delivers one
- * message per {@code read()}. Between requests the handler reads the next request; during a
+ * <p>Reads are pulled: auto-read is off and {@link PulledReads} upstream delivers one message
+ * per {@code read()}. Between requests the handler reads the next request; during a
  * request the mode pulls body pieces as fast as the function takes them. Requests on one
  * connection are served one at a time, so pipelined requests simply wait their turn.
  */

@@ -4,7 +4,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.flow.FlowControlHandler;
 
 /**
  * The pipeline of one client connection: a TCP one, or an Fn agent's on the Fn listener, where
@@ -31,7 +30,6 @@ final class FrontInitializer extends ChannelInitializer<Channel> {
             pipeline.addLast(new FnCallCodec());
         }
         pipeline.addLast(new HttpServerExpectContinueHandler());
-        pipeline.addLast(new FlowControlHandler());
         pipeline.addLast(new PulledReads());
         pipeline.addLast(new ReservedEndpoints(front));
         pipeline.addLast(new FrontHandler(front));

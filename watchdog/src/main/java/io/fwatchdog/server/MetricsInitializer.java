@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.flow.FlowControlHandler;
 
 /** The pipeline of one connection to the metrics listener. */
 final class MetricsInitializer extends ChannelInitializer<Channel> {
@@ -19,7 +18,6 @@ final class MetricsInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(new HttpServerCodec());
         // One decoded message per read(): pipelined requests wait while a scrape is answered.
-        pipeline.addLast(new FlowControlHandler());
         pipeline.addLast(new PulledReads());
         pipeline.addLast(new MetricsHandler(server));
     }

@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.flow.FlowControlHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +83,7 @@ class FrontHandlerTest {
         Front front = new Front(config, mode, health, Metrics.disabled());
         // Registered once reads are pulled, as the watchdog's connections are: the handler asks for each.
         EmbeddedChannel channel = new EmbeddedChannel(false, false, new FrontCodec(16 * 1024, 64 * 1024),
-                new HttpServerExpectContinueHandler(), new FlowControlHandler(), new PulledReads(), new ReservedEndpoints(front), new FrontHandler(front));
+                new HttpServerExpectContinueHandler(), new PulledReads(), new ReservedEndpoints(front), new FrontHandler(front));
         channel.config().setAutoRead(false);
         try {
             channel.register();
