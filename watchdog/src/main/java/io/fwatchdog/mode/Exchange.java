@@ -79,6 +79,15 @@ public interface Exchange {
     void write(ByteBuf content);
 
     /**
+     * As {@link #write}, without the flush: the piece leaves with the next {@link #flush} or
+     * {@link #end}, so pieces read together go out in one system call. For a mode that flushes
+     * at the end of each batch it relays; takes ownership of {@code content}.
+     */
+    default void append(ByteBuf content) {
+        write(content);
+    }
+
+    /**
      * Runs {@code task} once everything written so far can be taken by the connection without
      * growing its outbound buffer past the high-water mark: at once if it is writable now.
      * The task does not run if the exchange ends first.

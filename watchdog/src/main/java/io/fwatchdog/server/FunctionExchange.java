@@ -167,7 +167,7 @@ final class FunctionExchange extends ChannelExchange {
     @Override
     public void respond(HttpResponse response) {
         startResponse(response);
-        ctx.write(response);
+        ctx.write(response, ctx.voidPromise()); // a failed write fails the connection, which aborts the exchange
         long writeNanos = front.config.writeTimeout().toNanos();
         if (writeNanos > 0) {
             writeTimer = ctx.executor().schedule(() -> abort(null,
@@ -236,6 +236,16 @@ final class FunctionExchange extends ChannelExchange {
         }
         bytes += content.readableBytes();
         ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
+    }
+
+    @Override
+    public void append(ByteBuf content) {
+        if (done || !started || head) {
+            content.release();
+            return;
+        }
+        bytes += content.readableBytes();
+        ctx.write(new DefaultHttpContent(content), ctx.voidPromise());
     }
 
     @Override

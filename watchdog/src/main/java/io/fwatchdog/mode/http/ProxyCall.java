@@ -12,6 +12,7 @@ import io.fwatchdog.mode.ProxyHeaders;
 import io.fwatchdog.mode.Responses;
 import io.fwatchdog.mode.Tunnel;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -179,7 +180,7 @@ final class ProxyCall implements Call {
             channel.writeAndFlush(full).addListener(this::requestWritten);
         } else if (!hasBody) {
             channel.writeAndFlush(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
-                    exchange.alloc().buffer(0), head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE))
+                    Unpooled.EMPTY_BUFFER, head.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE))
                     .addListener(this::requestWritten);
         } else if (HttpUtil.isTransferEncodingChunked(request)) {
             // Held back until the first chunk has been decoded: a request whose chunk framing is
@@ -322,7 +323,9 @@ final class ProxyCall implements Call {
                     return;
                 }
                 if (content.content().isReadable() && !discardBody) {
-                    exchange.write(content.content().retain());
+                    // Flushed at the end of the read cycle (upstreamReadComplete) or by end():
+                    // one write to the client per batch the upstream sent, not one per piece.
+                    exchange.append(content.content().retain());
                 }
                 if (content instanceof LastHttpContent) {
                     responseComplete = true;
