@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -58,7 +57,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean lingering;
     /** Bytes dropped while lingering. */
     private long lingered;
-    private ScheduledFuture<?> readTimer;
+    private Deadline readTimer;
+    /** The current exchange's {@code exec_timeout} and {@code write_timeout}, kept here to outlive it. */
+    private Deadline execTimer;
+    private Deadline writeTimer;
 
     FrontHandler(Front front) {
         this.front = front;
@@ -67,6 +69,25 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        readTimer = new Deadline(ctx.executor(), this::readTimedOut);
+        execTimer = new Deadline(ctx.executor(), () -> {
+            if (current != null) {
+                current.execTimedOut();
+            }
+        });
+        writeTimer = new Deadline(ctx.executor(), () -> {
+            if (current != null) {
+                current.writeTimedOut();
+            }
+        });
+    }
+
+    Deadline execTimer() {
+        return execTimer;
+    }
+
+    Deadline writeTimer() {
+        return writeTimer;
     }
 
     @Override
@@ -303,10 +324,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelReadTimer();
+        readTimer.close();
         if (current != null && !current.done()) {
             current.abort(null, "client closed the connection");
         }
+        execTimer.close();
+        writeTimer.close();
     }
 
     @Override
@@ -318,24 +341,20 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void armReadTimer() {
-        if (readTimer != null) {
+        if (readTimer.armed()) {
             return;
         }
         long nanos = front.config.readTimeout().toNanos();
         if (nanos > 0) {
-            readTimer = ctx.executor().schedule(this::readTimedOut, nanos, TimeUnit.NANOSECONDS);
+            readTimer.set(nanos);
         }
     }
 
     void cancelReadTimer() {
-        if (readTimer != null) {
-            readTimer.cancel(false);
-            readTimer = null;
-        }
+        readTimer.clear();
     }
 
     private void readTimedOut() {
-        readTimer = null;
         if (current != null && !current.done() && !current.bodyComplete()) {
             current.abort(HttpResponseStatus.REQUEST_TIMEOUT, "request not received within read_timeout ("
                     + Responses.duration(front.config.readTimeout()) + ")");

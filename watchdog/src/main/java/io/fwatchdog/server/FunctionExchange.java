@@ -23,11 +23,9 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.nio.channels.FileChannel;
 
@@ -47,10 +45,8 @@ final class FunctionExchange extends ChannelExchange {
     private long bytes;
     private long bodyBytes;
     private Runnable writableTask;
-    private ScheduledFuture<?> execTimer;
     /** The function's time was an Fn call's deadline, sooner than exec_timeout: a 504 says so. */
     private boolean deadlineFirst;
-    private ScheduledFuture<?> writeTimer;
 
     FunctionExchange(FrontHandler connection, ChannelHandlerContext ctx, Front front, HttpRequest request) {
         super(request, callIdOf(request), ctx.channel());
@@ -93,11 +89,7 @@ final class FunctionExchange extends ChannelExchange {
                 admitted = true;
                 Long nanos = execLimitNanos();
                 if (nanos != null) {
-                    execTimer = ctx.executor().schedule(() -> {
-                        if (!done && call != null) {
-                            call.onTimeout();
-                        }
-                    }, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+                    connection.execTimer().set(Math.max(0, nanos));
                 }
                 call = front.mode.open(FunctionExchange.this);
             }
@@ -170,10 +162,19 @@ final class FunctionExchange extends ChannelExchange {
         ctx.write(response, ctx.voidPromise()); // a failed write fails the connection, which aborts the exchange
         long writeNanos = front.config.writeTimeout().toNanos();
         if (writeNanos > 0) {
-            writeTimer = ctx.executor().schedule(() -> abort(null,
-                    "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")"),
-                    writeNanos, TimeUnit.NANOSECONDS);
+            connection.writeTimer().set(writeNanos);
         }
+    }
+
+    /** {@code exec_timeout} (or an Fn call's deadline) has passed. */
+    void execTimedOut() {
+        if (!done && call != null) {
+            call.onTimeout();
+        }
+    }
+
+    void writeTimedOut() {
+        abort(null, "response not sent within write_timeout (" + Responses.duration(front.config.writeTimeout()) + ")");
     }
 
     @Override
@@ -363,12 +364,8 @@ final class FunctionExchange extends ChannelExchange {
         }
         done = true;
         writableTask = null;
-        if (execTimer != null) {
-            execTimer.cancel(false);
-        }
-        if (writeTimer != null) {
-            writeTimer.cancel(false);
-        }
+        connection.execTimer().clear();
+        connection.writeTimer().clear();
         if (withdraw != null) {
             withdraw.run();
             withdraw = null;
