@@ -8,6 +8,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        Watchdog.initializeInBackground();
         int status = Cli.run(args, System.getenv(), System.out, System.err, Watchdog::run);
         Log.flush(); // the log is written by a daemon thread: let it finish before the JVM ends
         System.exit(status);

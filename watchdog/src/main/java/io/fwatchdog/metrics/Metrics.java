@@ -1,6 +1,7 @@
 package io.fwatchdog.metrics;
 
 import io.fwatchdog.log.Log;
+import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -129,6 +130,11 @@ public final class Metrics {
         JvmBufferPoolMetrics.builder().register(registry);
         JvmRuntimeInfoMetric.builder().register(registry);
         ProcessMetrics.builder().register(registry);
+    }
+
+    /** Reads the client's configuration (properties files, system properties, environment), which {@link #create()} needs. */
+    public static void initializeConfiguration() {
+        PrometheusProperties.get();
     }
 
     /** Metrics that are recorded and can be served. */

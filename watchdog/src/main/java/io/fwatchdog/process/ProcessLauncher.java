@@ -31,6 +31,13 @@ public final class ProcessLauncher implements AutoCloseable {
                 .unstarted(task));
     }
 
+    /** Looks up the C library calls that {@link #create()} checks for, ahead of it; throws as it would fail. */
+    public static void loadNativeSupport() {
+        if (System.getProperty("os.name", "").startsWith("Linux")) {
+            LibC.ensureAvailable();
+        }
+    }
+
     /** The native launcher when the platform has it, else the JDK fallback. */
     public static ProcessLauncher create() {
         Spawner spawner;

@@ -206,6 +206,26 @@ public final class Watchdog {
     }
 
     /**
+     * Starts initialising, on a thread of its own, classes that start-up needs whatever the
+     * settings say, so that it overlaps with reading them: the metrics client's configuration,
+     * the native launcher's symbols and Netty's epoll transport (which loads its native
+     * library). They are independent of each other and of what the caller does meanwhile; the
+     * JVM's class initialisation lock makes a thread that needs one first wait for it. A
+     * failure here is left for the caller to meet, and report, when it uses the class.
+     */
+    public static void initializeInBackground() {
+        Thread.ofPlatform().daemon().name("fwatchdog-init").start(() -> {
+            try {
+                Metrics.initializeConfiguration();
+                ProcessLauncher.loadNativeSupport();
+                Epoll.isAvailable();
+            } catch (RuntimeException | LinkageError e) {
+                // Reported where it matters: ProcessLauncher.create() falls back, Epoll says why it is unavailable.
+            }
+        });
+    }
+
+    /**
      * Starts the watchdog: the mode, then the listener; health turns 200 and the lock file
      * appears once both are ready.
      *
