@@ -23,14 +23,15 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ import sun.misc.Signal;
 
 /**
  * The training run for an AOT cache: one JVM that starts the watchdog in every mode, sends each
- * a few requests, shuts it down, and ends with a watchdog stopped by a real SIGTERM. Run under
+ * enough requests for its request path to be compiled, shuts it down, and ends with a watchdog stopped by a real SIGTERM. Run under
  * {@code -XX:AOTCacheOutput=...} (see {@code watchdog/src/dist/train-aot.sh}), it leaves a cache
  * holding the classes that every mode loads at start-up and on its first requests, where a run
  * of {@link Main} could only ever train one mode.
@@ -53,6 +54,13 @@ import sun.misc.Signal;
  * method below and one line in {@link #main}.
  */
 public final class Training {
+    /**
+     * Requests per fork mode (each starts a process) and through the http proxy: enough for
+     * the JIT to compile the request path, so the cache records its profiles.
+     */
+    private static final int FORKS = 300;
+    private static final int PROXIED = 20_000;
+
     private final Map<String, String> base;
 
     private Training(Path tmpdir) {
@@ -100,19 +108,12 @@ public final class Training {
     }
 
     private void streaming() {
-        exercise(Map.of("mode", "streaming", "fprocess", "cat"), port -> {
-            for (int i = 0; i < 3; i++) {
-                expect(200, "hello", request(port, "POST", "/", "hello"));
-            }
-        });
+        exercise(Map.of("mode", "streaming", "fprocess", "cat"), port -> repeat(port, FORKS, "POST", "/", "hello"));
     }
 
     private void serializing() {
-        exercise(Map.of("mode", "serializing", "fprocess", "cat", "log_format", "json"), port -> {
-            for (int i = 0; i < 3; i++) {
-                expect(200, "hello", request(port, "POST", "/a?b=c", "hello"));
-            }
-        });
+        exercise(Map.of("mode", "serializing", "fprocess", "cat", "log_format", "json"),
+                port -> repeat(port, FORKS, "POST", "/a?b=c", "hello"));
     }
 
     /**
@@ -151,10 +152,8 @@ public final class Training {
         try {
             exercise(Map.of("mode", "http", "fprocess", "sleep 600", "upstream_url", "http://127.0.0.1:" + upstreamPort),
                     port -> {
-                        for (int i = 0; i < 3; i++) {
-                            expect(200, "hello", request(port, "POST", "/echo", "hello"));
-                            expect(200, "", request(port, "GET", "/", null));
-                        }
+                        repeat(port, PROXIED / 10, "POST", "/echo", "hello");
+                        repeat(port, PROXIED, "GET", "/", null);
                     });
         } finally {
             try {
@@ -201,10 +200,8 @@ public final class Training {
     private void afterburn(Path tmpdir) throws IOException {
         Path loop = Files.writeString(tmpdir.resolve(AFTERBURN_LOOP), AFTERBURN_SCRIPT);
         exercise(Map.of("mode", "afterburn", "fprocess", "sh " + loop, "workers", "2"), port -> {
-            for (int i = 0; i < 3; i++) {
-                expect(200, "hello", request(port, "POST", "/", "hello"));
-                expect(200, "", request(port, "GET", "/", null));
-            }
+            repeat(port, FORKS, "POST", "/", "hello");
+            repeat(port, 3, "GET", "/", null);
         });
     }
 
@@ -280,26 +277,109 @@ public final class Training {
 
     private record Response(int status, String body) {}
 
+    /** One request on a connection of its own. */
     private static Response request(int port, String method, String path, String body) {
-        try {
-            var connection = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL().openConnection();
-            connection.setRequestMethod(method);
-            connection.setConnectTimeout(10_000);
-            connection.setReadTimeout(30_000);
-            if (body != null) {
-                connection.setDoOutput(true);
-                try (OutputStream out = connection.getOutputStream()) {
-                    out.write(body.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            int status = connection.getResponseCode();
-            try (InputStream in = status < 400 ? connection.getInputStream() : connection.getErrorStream()) {
-                return new Response(status, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            } finally {
-                connection.disconnect();
+        try (var connection = new KeepAlive(port)) {
+            return connection.send(method, path, body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + path + " on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code count} requests one after another on one kept-alive connection, each expected to
+     * answer 200 with {@code body} (empty for none): enough of them for the request path's
+     * methods to be compiled and their profiles recorded in the cache, so that a fresh watchdog
+     * runs its first requests nearly as fast as a warm one.
+     */
+    private static void repeat(int port, int count, String method, String path, String body) {
+        try (var connection = new KeepAlive(port)) {
+            for (int i = 0; i < count; i++) {
+                expect(200, body == null ? "" : body, connection.send(method, path, body));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(method + " " + path + " on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A minimal HTTP/1.1 client over a plain socket, for answers with a Content-Length: the
+     * JDK's own client would put its classes in the cache, and every start would load them.
+     */
+    private static final class KeepAlive implements AutoCloseable {
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        KeepAlive(int port) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(30_000);
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        Response send(String method, String path, String body) throws IOException {
+            byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            String head = method + " " + path + " HTTP/1.1\r\nHost: training\r\n"
+                    + (body == null ? "" : "Content-Length: " + content.length + "\r\n") + "\r\n";
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(content);
+            out.flush();
+            String status = line();
+            int length = 0;
+            boolean chunked = false;
+            for (String header = line(); !header.isEmpty(); header = line()) {
+                int colon = header.indexOf(':');
+                String name = colon > 0 ? header.substring(0, colon) : "";
+                if (name.equalsIgnoreCase("content-length")) {
+                    length = Integer.parseInt(header.substring(colon + 1).strip());
+                } else if (name.equalsIgnoreCase("transfer-encoding")) {
+                    chunked = header.substring(colon + 1).strip().equalsIgnoreCase("chunked");
+                }
+            }
+            String[] words = status.split(" ", 3);
+            if (words.length < 2 || !words[0].startsWith("HTTP/1.")) {
+                throw new IOException("not an HTTP response: " + List.of(status));
+            }
+            byte[] received = chunked ? chunks() : in.readNBytes(length);
+            return new Response(Integer.parseInt(words[1]), new String(received, StandardCharsets.UTF_8));
+        }
+
+        private byte[] chunks() throws IOException {
+            var body = new ByteArrayOutputStream();
+            for (int size = chunkSize(); size > 0; size = chunkSize()) {
+                body.write(in.readNBytes(size));
+                line(); // the CRLF after the chunk
+            }
+            while (!line().isEmpty()) {
+                // trailer fields
+            }
+            return body.toByteArray();
+        }
+
+        private int chunkSize() throws IOException {
+            String size = line();
+            int extension = size.indexOf(';');
+            return Integer.parseInt((extension < 0 ? size : size.substring(0, extension)).strip(), 16);
+        }
+
+        private String line() throws IOException {
+            var line = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new IOException("the connection closed mid-response");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 
