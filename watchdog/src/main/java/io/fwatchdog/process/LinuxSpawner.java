@@ -65,6 +65,11 @@ final class LinuxSpawner implements Spawner {
 
     @Override
     public void prepare() {
+        prepareNativeCalls();
+    }
+
+    /** Becomes the subreaper and binds every native call: what the first start would do first. */
+    static void prepareNativeCalls() {
         Subreaper.ensure();
         LibC.bindAll();
     }

@@ -31,10 +31,17 @@ public final class ProcessLauncher implements AutoCloseable {
                 .unstarted(task));
     }
 
-    /** Looks up the C library calls that {@link #create()} checks for, ahead of it; throws as it would fail. */
-    public static void loadNativeSupport() {
+    /**
+     * Looks up the C library calls that {@link #create()} checks for, ahead of it, and with
+     * {@code bind} also does what the first start would do first (binding them); throws as
+     * {@link #create()} would fail.
+     */
+    public static void loadNativeSupport(boolean bind) {
         if (System.getProperty("os.name", "").startsWith("Linux")) {
             LibC.ensureAvailable();
+            if (bind) {
+                LinuxSpawner.prepareNativeCalls();
+            }
         }
     }
 

@@ -212,12 +212,16 @@ public final class Watchdog {
      * library). They are independent of each other and of what the caller does meanwhile; the
      * JVM's class initialisation lock makes a thread that needs one first wait for it. A
      * failure here is left for the caller to meet, and report, when it uses the class.
+     *
+     * @param startsAProcess the function will be started with the watchdog (http mode,
+     *     afterburn, prefork): the native calls that start it are bound here too, so that it
+     *     starts without waiting for them
      */
-    public static void initializeInBackground() {
+    public static void initializeInBackground(boolean startsAProcess) {
         Thread.ofPlatform().daemon().name("fwatchdog-init").start(() -> {
             try {
                 Metrics.initializeConfiguration();
-                ProcessLauncher.loadNativeSupport();
+                ProcessLauncher.loadNativeSupport(startsAProcess);
                 Epoll.isAvailable();
             } catch (RuntimeException | LinkageError e) {
                 // Reported where it matters: ProcessLauncher.create() falls back, Epoll says why it is unavailable.
