@@ -386,12 +386,15 @@ def startup_round(kinds, round_, log, other):
 
 
 def memory_run(kind, args, log, echo_body):
-    """VmRSS of the watchdog process (not its function) through an http-mode life."""
+    """VmRSS of the watchdog process (not its function) through an http-mode life, and the rate
+    of its first requests against the rate once warm (the same count, after the burst)."""
     with http_watchdog(kind, log, args.other) as w:
         wait_first_answer(w)
         time.sleep(2)
         result = {"process": pathlib.Path(f"/proc/{w.pid}/comm").read_text().strip(), "idle_mib": rss_mib(w.pid)}
+        start = time.monotonic()
         hey([(w.port, "/", args.requests, 8, None)])
+        result["first_rps"] = args.requests / (time.monotonic() - start)
         result["after_requests_mib"] = rss_mib(w.pid)
         echoes = args.burst // 8
         start = time.monotonic()
@@ -400,6 +403,10 @@ def memory_run(kind, args, log, echo_body):
         result["after_burst_mib"] = rss_mib(w.pid)
         time.sleep(args.idle)
         result["after_idle_mib"] = rss_mib(w.pid)
+        result["after_idle_anon_mib"] = proc_status_kib(w.pid, "RssAnon") / 1024
+        start = time.monotonic()
+        hey([(w.port, "/", args.requests, 8, None)])
+        result["warm_rps"] = args.requests / (time.monotonic() - start)
     return result
 
 
@@ -448,7 +455,7 @@ def fork_table(rounds, kinds):
 def startup_table(startups, memory, kinds, args):
     lines = [f"| watchdog | exec → healthy ms (streaming, cat) | exec → first answer ms (http, Node) | idle RSS MiB "
              f"| RSS after {args.requests} requests MiB | RSS after the burst MiB | RSS after {args.idle:g} s idle MiB "
-             f"| burst s |", "|---|---|---|---|---|---|---|---|"]
+             f"(anonymous) | burst s | first {args.requests} requests ÷ warm rate |", "|---|---|---|---|---|---|---|---|---|"]
     for kind in kinds:
         healthy = statistics.median(row[kind]["healthy_ms"] for row in startups)
         first = statistics.median(row[kind]["first_answer_ms"] for row in startups)
@@ -457,8 +464,10 @@ def startup_table(startups, memory, kinds, args):
                      f"{statistics.median(r['idle_mib'] for r in runs):.1f} | "
                      f"{statistics.median(r['after_requests_mib'] for r in runs):.1f} | "
                      f"{statistics.median(r['after_burst_mib'] for r in runs):.1f} | "
-                     f"{statistics.median(r['after_idle_mib'] for r in runs):.1f} | "
-                     f"{statistics.median(r['burst_s'] for r in runs):.1f} |")
+                     f"{statistics.median(r['after_idle_mib'] for r in runs):.1f} "
+                     f"({statistics.median(r['after_idle_anon_mib'] for r in runs):.1f}) | "
+                     f"{statistics.median(r['burst_s'] for r in runs):.1f} | "
+                     f"{statistics.median(r['first_rps'] / r['warm_rps'] for r in runs):.2f} |")
     return lines
 
 
