@@ -2,6 +2,7 @@ package io.fwatchdog.process;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
@@ -29,7 +30,8 @@ final class JdkSpawner implements Spawner {
     private final AtomicInteger live = new AtomicInteger();
 
     @Override
-    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
+    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment,
+            EventLoop loop)
             throws IOException {
         requireNonNull(executable, "executable");
         requireNonNull(environment, "environment");

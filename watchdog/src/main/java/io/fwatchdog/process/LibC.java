@@ -41,6 +41,8 @@ final class LibC {
     static final int P_ALL = 0;
     static final int P_PID = 1;
     static final int F_SETPIPE_SZ = 1031;
+    static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
     /** ioctl: bytes waiting in a pipe (either end) or socket. */
     static final long FIONREAD = 0x541B;
     static final int PR_SET_CHILD_SUBREAPER = 36;
@@ -72,6 +74,9 @@ final class LibC {
     /** glibc 2.34 and later; without it the child relies on every JVM descriptor being CLOEXEC. */
     private static final Optional<MemorySegment> CLOSE_FROM =
             LINKER.defaultLookup().find("posix_spawn_file_actions_addclosefrom_np");
+
+    /** glibc 2.36 and later (Linux 5.3); without it exits are awaited on reaper threads. */
+    private static final Optional<MemorySegment> PIDFD_OPEN = LINKER.defaultLookup().find("pidfd_open");
 
     /** One errno slot per thread, freed with the thread. */
     private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
@@ -157,6 +162,12 @@ final class LibC {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     }
 
+    /** Watching a process's exit from an event loop. */
+    private static final class Pidfd {
+        static final Optional<MethodHandle> PIDFD_OPEN_HANDLE = PIDFD_OPEN.map(symbol -> LINKER.downcallHandle(
+                symbol, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO));
+    }
+
     /** Becoming a child subreaper, before the first start. */
     private static final class Prctl {
         static final MethodHandle PRCTL = bind("prctl",
@@ -196,6 +207,7 @@ final class LibC {
         Spawn.POSIX_SPAWN.type();
         Pipe.READ.type();
         Wait.WAITPID.type();
+        Pidfd.PIDFD_OPEN_HANDLE.ifPresent(MethodHandle::type);
         Rare.STRERROR.type();
     }
 
@@ -391,6 +403,19 @@ final class LibC {
     static int kill(int pid, int signal) {
         try {
             return (int) Wait.KILL.invokeExact(ERRNO_SLOT.get(), pid, signal);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static boolean hasPidfd() {
+        return PIDFD_OPEN.isPresent();
+    }
+
+    /** A descriptor that becomes readable when {@code pid} exits; -1 with errno on failure. */
+    static int pidfdOpen(int pid) {
+        try {
+            return (int) Pidfd.PIDFD_OPEN_HANDLE.orElseThrow().invokeExact(ERRNO_SLOT.get(), pid, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -90,7 +90,11 @@ final class LinuxProcess implements FunctionProcess {
         if (!terminating.compareAndSet(false, true)) {
             return;
         }
-        signalGroup(LibC.SIGTERM);
+        if (!signalGroup(LibC.SIGTERM)) {
+            // Nothing left to end, as when a function's group is ended after its exit: no
+            // SIGKILL timer, which would otherwise wake a thread for every request.
+            return;
+        }
         reaper.schedule(() -> {
             if (!groupGone && Reaper.groupExists(pid)) {
                 signalGroup(LibC.SIGKILL);
@@ -103,10 +107,14 @@ final class LinuxProcess implements FunctionProcess {
         signalGroup(LibC.SIGKILL);
     }
 
-    private void signalGroup(int signal) {
-        if (!groupGone) {
-            LibC.kill(-pid, signal); // ESRCH: the group ended meanwhile, which is what we want
+    /** False when there was no one to signal: the group is gone (ESRCH) or known to be. */
+    private boolean signalGroup(int signal) {
+        if (groupGone) {
+            return false;
         }
+        // ESRCH: the group ended meanwhile, which is what we want. An unreaped leader is still
+        // a member, so this cannot happen before its exit is collected.
+        return LibC.kill(-pid, signal) == 0 || LibC.errno() != LibC.ESRCH;
     }
 
     void exited(ExitStatus status) {

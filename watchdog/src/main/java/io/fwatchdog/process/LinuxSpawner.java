@@ -7,6 +7,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import io.fwatchdog.log.Log;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -75,8 +76,8 @@ final class LinuxSpawner implements Spawner {
     }
 
     @Override
-    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
-            throws IOException {
+    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment,
+            EventLoop loop) throws IOException {
         Subreaper.ensure();
         requireNonNull(executable, "executable");
         requireNonNull(argv, "argv");
@@ -97,12 +98,12 @@ final class LinuxSpawner implements Spawner {
             MemorySegment path = packStrings(arena, strings);
             MemorySegment argvArray = pointerArray(arena, path, strings, 1, argv.size());
             MemorySegment envArray = pointerArray(arena, path, strings, 1 + argv.size(), environment.size());
-            return spawn(scratch, path, argvArray, envArray);
+            return spawn(scratch, path, argvArray, envArray, loop != null && LoopWatch.supports(loop) ? loop : null);
         }
     }
 
     private LinuxProcess spawn(MemorySegment scratch, MemorySegment path, MemorySegment argv,
-            MemorySegment envp) throws IOException {
+            MemorySegment envp, EventLoop loop) throws IOException {
         MemorySegment pipes = scratch.asSlice(PIPES, 6 * Integer.BYTES);
         int opened = 0;
         try {
@@ -127,6 +128,8 @@ final class LinuxSpawner implements Spawner {
         int stdoutWrite = pipes.getAtIndex(JAVA_INT, 3);
         int stderrRead = pipes.getAtIndex(JAVA_INT, 4);
         int stderrWrite = pipes.getAtIndex(JAVA_INT, 5);
+        // Read by the loop, which must never block; the function's end stays blocking.
+        EventLoop stderrLoop = loop != null && LibC.fcntl(stderrRead, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
 
         MemorySegment fileActions = scratch.asSlice(FILE_ACTIONS, LibC.SPAWN_STRUCT_BYTES);
         MemorySegment attr = scratch.asSlice(ATTR, LibC.SPAWN_STRUCT_BYTES);
@@ -163,8 +166,8 @@ final class LinuxSpawner implements Spawner {
                     throw LibC.error("cannot run " + path.getString(0), error);
                 }
                 return new LinuxProcess(pid.get(JAVA_INT, 0), reaper, new PipeChannel(stdinWrite),
-                        new PipeChannel(stdoutRead), new PipeChannel(stderrRead));
-            });
+                        new PipeChannel(stdoutRead), new PipeChannel(stderrRead, stderrLoop));
+            }, loop);
         } finally {
             if (fileActionsReady) {
                 LibC.fileActionsDestroy(fileActions);

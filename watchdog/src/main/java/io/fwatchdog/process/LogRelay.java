@@ -33,6 +33,9 @@ public final class LogRelay {
     private static final ExecutorService THREADS = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("fwatchdog-log-", 1).stackSize(256 * 1024).factory());
 
+    /** Read into on event loops, each relay emptying it before it returns. */
+    private static final ThreadLocal<ByteBuffer> LOOP_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(READ_BYTES));
+
     private final ReadableByteChannel source;
     private final String stream;
     private final int maxLineBytes;
@@ -84,6 +87,10 @@ public final class LogRelay {
         }
         LogRelay relay = new LogRelay(source, stream, maxLineBytes, prefix, sink);
         CompletableFuture<Void> drained = new CompletableFuture<>();
+        if (source instanceof PipeChannel pipe && pipe.loop() != null) {
+            relay.relayOnLoop(pipe, drained);
+            return drained;
+        }
         THREADS.execute(() -> {
             try {
                 relay.run();
@@ -93,6 +100,57 @@ public final class LogRelay {
             }
         });
         return drained;
+    }
+
+    /**
+     * Relays a non-blocking pipe as its loop finds it readable: a function's stderr costs no
+     * thread, and its end-of-file comes with the loop's other events. {@code drained} completes
+     * on the loop, which may close the pipe then.
+     */
+    private void relayOnLoop(PipeChannel pipe, CompletableFuture<Void> drained) {
+        LoopWatch[] watch = new LoopWatch[1];
+        watch[0] = LoopWatch.watch(pipe.loop(), pipe.fd(), () -> {
+            try {
+                if (drainAvailable(pipe)) {
+                    return;
+                }
+                watch[0].cancel();
+                drained.complete(null);
+            } catch (IOException | RuntimeException e) {
+                watch[0].cancel();
+                drained.completeExceptionally(e);
+            }
+        }, () -> THREADS.execute(() -> {
+            // The loop stops while the function lives on: a thread relays the rest.
+            try {
+                pipe.makeBlocking();
+                run();
+                drained.complete(null);
+            } catch (IOException | RuntimeException e) {
+                drained.completeExceptionally(e);
+            }
+        }));
+    }
+
+    /** Relays what the pipe holds now; false at end-of-file, after the last partial line. */
+    private boolean drainAvailable(PipeChannel pipe) throws IOException {
+        ByteBuffer buffer = LOOP_BUFFER.get();
+        byte[] bytes = buffer.array();
+        while (true) {
+            int n = pipe.readAvailable(buffer.clear());
+            if (n == 0) {
+                return true;
+            }
+            if (n < 0) {
+                if (length > 0) {
+                    emit(length, length);
+                }
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                accept(bytes[i]);
+            }
+        }
     }
 
     private void run() throws IOException {

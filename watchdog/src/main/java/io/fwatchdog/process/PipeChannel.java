@@ -1,5 +1,6 @@
 package io.fwatchdog.process;
 
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,15 +32,63 @@ final class PipeChannel implements ByteChannel {
     private static final int CALL = 2;
 
     private final int fd;
+    /** The loop that reads this end without blocking (see {@link #readAvailable}); null when blocking. */
+    private final EventLoop loop;
     /** Calls in flight times {@link #CALL}, plus {@link #CLOSED} once close was asked for. */
     private final AtomicInteger state = new AtomicInteger();
 
     PipeChannel(int fd) {
+        this(fd, null);
+    }
+
+    PipeChannel(int fd, EventLoop loop) {
         this.fd = fd;
+        this.loop = loop;
     }
 
     int fd() {
         return fd;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** Turns a non-blocking end back into a blocking one, for a thread to read. */
+    void makeBlocking() throws IOException {
+        if (LibC.fcntl(fd, LibC.F_SETFL, 0) != 0) {
+            throw LibC.error("fcntl", LibC.errno());
+        }
+    }
+
+    /**
+     * For a non-blocking end, read on its {@link #loop()}: what the pipe holds now, up to
+     * {@code destination}'s room; 0 when it holds nothing, -1 at end-of-file.
+     */
+    int readAvailable(ByteBuffer destination) throws IOException {
+        enter();
+        try {
+            MemorySegment bounce = BOUNCE.get();
+            while (true) {
+                long n = LibC.read(fd, bounce, Math.min(destination.remaining(), BOUNCE_BYTES));
+                if (n > 0) {
+                    destination.put(bounce.asSlice(0, n).asByteBuffer());
+                    return (int) n;
+                }
+                if (n == 0) {
+                    return -1;
+                }
+                int errno = LibC.errno();
+                if (errno == LibC.EAGAIN) {
+                    return 0;
+                }
+                if (errno != LibC.EINTR) {
+                    throw LibC.error("read", errno);
+                }
+            }
+        } finally {
+            exit();
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.fwatchdog.process;
 
 import io.fwatchdog.log.Log;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -77,7 +78,18 @@ public final class ProcessLauncher implements AutoCloseable {
      */
     public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment)
             throws IOException {
-        return spawner.start(executable, argv, environment);
+        return spawner.start(executable, argv, environment, null);
+    }
+
+    /**
+     * As {@link #start(Path, List, Map)}, for a process whose whole life belongs to one request
+     * on {@code loop}: where the platform allows, its exit is awaited and its stderr read on that
+     * loop, without waking a thread for each. Its stderr must then be relayed with
+     * {@link LogRelay}, which does so on the loop.
+     */
+    public FunctionProcess start(Path executable, List<String> argv, Map<String, String> environment,
+            EventLoop loop) throws IOException {
+        return spawner.start(executable, argv, environment, loop);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.fwatchdog.process;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.fwatchdog.log.Log;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,7 +29,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Each process has a waiter on a {@code fwatchdog-reaper-N} platform thread doing
  * {@code waitpid(-pgid)}, which collects the leader's status and any re-parented group member
  * exiting meanwhile. While the leader is unreaped its pid pins the group number, so those waits
- * cannot hit anyone else's processes. Once the leader is reaped, the number becomes reusable
+ * cannot hit anyone else's processes. A process started for a Netty epoll event loop has none:
+ * the loop watches its pidfd and collects it with {@code WNOHANG} once it exited (members that
+ * exited before it come with it, or with the sweep below). Once the leader is reaped, the number becomes reusable
  * as soon as the group is empty, so leftover members are swept by a timer with
  * {@code WNOHANG} while holding {@link #pidLock} exclusively; spawns hold it shared from
  * {@code posix_spawn} until the new process is registered ({@link #spawned}), so a sweep can
@@ -50,6 +53,11 @@ final class Reaper {
      * function's group and outlived its parent names no launcher: only one open alone may end it.
      */
     private static final Set<Reaper> OPEN = ConcurrentHashMap.newKeySet();
+
+    private static final boolean PIDFD = LibC.hasPidfd();
+    /** A status word per thread for collecting exits on event loops. */
+    private static final ThreadLocal<MemorySegment> STATUS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_INT));
 
     private final ExecutorService reapers = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("fwatchdog-reaper-", 1).stackSize(256 * 1024).factory());
@@ -81,7 +89,7 @@ final class Reaper {
      *
      * @throws IOException what {@code spawn} throws, or when the launcher is closed
      */
-    LinuxProcess spawned(Spawn spawn) throws IOException {
+    LinuxProcess spawned(Spawn spawn, EventLoop loop) throws IOException {
         LinuxProcess process;
         pidLock.readLock().lock();
         try {
@@ -96,6 +104,9 @@ final class Reaper {
         } finally {
             pidLock.readLock().unlock();
         }
+        if (loop != null && watchOnLoop(process, loop)) {
+            return process;
+        }
         try {
             reapers.execute(() -> reap(process));
         } catch (RejectedExecutionException e) {
@@ -103,6 +114,75 @@ final class Reaper {
             throw new IOException("process launcher is closed", e);
         }
         return process;
+    }
+
+    /**
+     * Awaits the leader's exit on {@code loop} through a pidfd, which spares a reaper thread's
+     * wake-up and its hand-off to the loop per process; false when the loop or the platform
+     * cannot, and a reaper thread must wait instead.
+     */
+    private boolean watchOnLoop(LinuxProcess process, EventLoop loop) {
+        if (!PIDFD || !LoopWatch.supports(loop)) {
+            return false;
+        }
+        int pidfd = LibC.pidfdOpen((int) process.pid());
+        if (pidfd < 0) {
+            return false;
+        }
+        LoopWatch[] watch = new LoopWatch[1];
+        watch[0] = LoopWatch.watch(loop, pidfd, () -> {
+            watch[0].cancel();
+            LibC.close(pidfd);
+            if (!reapExited(process)) {
+                handToThread(process);
+            }
+        }, () -> {
+            LibC.close(pidfd);
+            handToThread(process);
+        });
+        return true;
+    }
+
+    /** A reaper thread takes over a process the loop no longer watches (it stops). */
+    private void handToThread(LinuxProcess process) {
+        try {
+            reapers.execute(() -> reap(process));
+        } catch (RejectedExecutionException e) {
+            process.kill(); // the launcher is closed: nothing will wait for it
+        }
+    }
+
+    /**
+     * Collects the exited leader without blocking (and group members re-parented to us that
+     * exited before it), then follows its group as {@link #reap} does; false when the leader
+     * turns out not to have exited.
+     */
+    private boolean reapExited(LinuxProcess process) {
+        int pgid = (int) process.pid();
+        MemorySegment status = STATUS.get();
+        while (true) {
+            int reaped = LibC.waitpid(-pgid, status, LibC.WNOHANG);
+            if (reaped == pgid) {
+                live.remove(pgid);
+                process.exited(decode(status.get(JAVA_INT, 0)));
+                break;
+            }
+            if (reaped > 0) {
+                continue;
+            }
+            if (reaped == 0) {
+                return false;
+            }
+            int errno = LibC.errno();
+            if (errno == LibC.EINTR) {
+                continue;
+            }
+            live.remove(pgid);
+            process.lost(LibC.error("waitpid(" + -pgid + ")", errno));
+            return true;
+        }
+        followGroup(process, pgid);
+        return true;
     }
 
     int liveProcesses() {
@@ -151,6 +231,11 @@ final class Reaper {
                 return;
             }
         }
+        followGroup(process, pgid);
+    }
+
+    /** After the leader's exit: its group is forgotten once empty, or swept until it is. */
+    private void followGroup(LinuxProcess process, int pgid) {
         if (groupExists(pgid)) {
             lingering.put(pgid, process);
             sweepLingering();

@@ -11,6 +11,7 @@ import io.fwatchdog.process.ProcessLauncher;
 import io.fwatchdog.mode.Call;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.Mode;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -83,13 +84,17 @@ public final class ForkMode implements Mode {
      * A process for one request: a preforked one when one is waiting, else one started now.
      * Blocking, so never called on an event loop.
      */
-    FunctionProcess acquire(Map<String, String> requestEnvironment) throws IOException {
+    FunctionProcess acquire(Map<String, String> requestEnvironment, EventLoop loop) throws IOException {
         FunctionProcess ready = prefork == null ? null : prefork.take();
-        return ready != null ? ready : spawn(requestEnvironment);
+        return ready != null ? ready : spawn(requestEnvironment, loop);
     }
 
-    /** Starts the function; blocking, so never called on an event loop. */
-    FunctionProcess spawn(Map<String, String> requestEnvironment) throws IOException {
+    /**
+     * Starts the function; blocking, so never called on an event loop. With {@code loop}, the
+     * request's, its exit and stderr are watched there (see {@link ProcessLauncher#start(
+     * java.nio.file.Path, List, Map, EventLoop)}), unless its stderr is captured by a thread.
+     */
+    FunctionProcess spawn(Map<String, String> requestEnvironment, EventLoop loop) throws IOException {
         Map<String, String> env = baseEnvironment;
         if (!requestEnvironment.isEmpty()) {
             env = new HashMap<>(baseEnvironment);
@@ -97,7 +102,8 @@ public final class ForkMode implements Mode {
         }
         FunctionProcess process;
         try {
-            process = launcher.start(config.functionExecutable().orElseThrow(), argv, env);
+            process = launcher.start(config.functionExecutable().orElseThrow(), argv, env,
+                    config.combineOutput() ? null : loop);
         } catch (IOException | RuntimeException e) {
             metrics.processStartFailed();
             throw e;

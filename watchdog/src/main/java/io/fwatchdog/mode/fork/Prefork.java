@@ -102,7 +102,7 @@ final class Prefork implements AutoCloseable {
     private void startOne() {
         FunctionProcess process;
         try {
-            process = mode.spawn(Map.of());
+            process = mode.spawn(Map.of(), null);
         } catch (IOException | RuntimeException e) {
             lock.lock();
             try {

@@ -76,7 +76,7 @@ abstract class ProcessCall implements Call {
         }
         mode.io.execute(() -> {
             try {
-                FunctionProcess started = mode.acquire(env);
+                FunctionProcess started = mode.acquire(env, loop);
                 loop.execute(() -> onStarted(started));
                 running(started);
             } catch (IOException | RuntimeException e) {
