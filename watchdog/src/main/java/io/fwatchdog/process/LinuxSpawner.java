@@ -128,7 +128,8 @@ final class LinuxSpawner implements Spawner {
         int stdoutWrite = pipes.getAtIndex(JAVA_INT, 3);
         int stderrRead = pipes.getAtIndex(JAVA_INT, 4);
         int stderrWrite = pipes.getAtIndex(JAVA_INT, 5);
-        // Read by the loop, which must never block; the function's end stays blocking.
+        // Read by the loop, which must never block; the function's ends stay blocking.
+        EventLoop stdoutLoop = loop != null && LibC.fcntl(stdoutRead, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
         EventLoop stderrLoop = loop != null && LibC.fcntl(stderrRead, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
 
         MemorySegment fileActions = scratch.asSlice(FILE_ACTIONS, LibC.SPAWN_STRUCT_BYTES);
@@ -166,7 +167,7 @@ final class LinuxSpawner implements Spawner {
                     throw LibC.error("cannot run " + path.getString(0), error);
                 }
                 return new LinuxProcess(pid.get(JAVA_INT, 0), reaper, new PipeChannel(stdinWrite),
-                        new PipeChannel(stdoutRead), new PipeChannel(stderrRead, stderrLoop));
+                        new PipeChannel(stdoutRead, stdoutLoop), new PipeChannel(stderrRead, stderrLoop));
             }, loop);
         } finally {
             if (fileActionsReady) {

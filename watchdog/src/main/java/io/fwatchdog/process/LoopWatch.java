@@ -18,14 +18,15 @@ import io.netty.channel.unix.FileDescriptor;
  * watches a number that was reused.
  */
 final class LoopWatch implements EpollIoHandle {
-    private final FileDescriptor fd;
+    private final Descriptor fd;
     private final Runnable ready;
     private final Runnable dropped;
     private IoRegistration registration;
     private boolean over;
+    private boolean paused;
 
     private LoopWatch(int fd, Runnable ready, Runnable dropped) {
-        this.fd = new FileDescriptor(fd);
+        this.fd = new Descriptor(fd);
         this.ready = ready;
         this.dropped = dropped;
     }
@@ -50,12 +51,24 @@ final class LoopWatch implements EpollIoHandle {
             }
             watch.registration = (IoRegistration) registered.getNow();
             if (watch.over) {
-                watch.registration.cancel();
+                watch.registration.cancel(); // never added to epoll, so nothing to delete there
                 return;
             }
-            watch.registration.submit(EpollIoOps.EPOLLIN);
+            watch.fd.added = true;
+            watch.registration.submit(watch.paused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
         });
         return watch;
+    }
+
+    /** Stops or resumes telling {@code ready} (a reader waiting for its consumer); on the loop. */
+    void pause(boolean pause) {
+        if (paused == pause || over) {
+            return;
+        }
+        paused = pause;
+        if (registration != null) {
+            registration.submit(pause ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+        }
     }
 
     /** Stops watching; on the loop. */
@@ -70,6 +83,28 @@ final class LoopWatch implements EpollIoHandle {
         if (!over) {
             over = true;
             dropped.run();
+        }
+    }
+
+    /**
+     * The number as Netty's loop sees it. Open (so cancelling deletes it from epoll) only once it
+     * was added there: the owner may close it before the loop got to add it.
+     */
+    private static final class Descriptor extends FileDescriptor {
+        private boolean added;
+
+        Descriptor(int fd) {
+            super(fd);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return added;
+        }
+
+        @Override
+        public void close() {
+            // the owner closes the descriptor itself
         }
     }
 

@@ -68,11 +68,16 @@ final class PipeChannel implements ByteChannel {
     int readAvailable(ByteBuffer destination) throws IOException {
         enter();
         try {
-            MemorySegment bounce = BOUNCE.get();
+            boolean direct = destination.isDirect();
+            MemorySegment into = direct ? MemorySegment.ofBuffer(destination) : BOUNCE.get();
             while (true) {
-                long n = LibC.read(fd, bounce, Math.min(destination.remaining(), BOUNCE_BYTES));
+                long n = LibC.read(fd, into, direct ? destination.remaining() : Math.min(destination.remaining(), BOUNCE_BYTES));
                 if (n > 0) {
-                    destination.put(bounce.asSlice(0, n).asByteBuffer());
+                    if (direct) {
+                        destination.position(destination.position() + (int) n);
+                    } else {
+                        destination.put(into.asSlice(0, n).asByteBuffer());
+                    }
                     return (int) n;
                 }
                 if (n == 0) {

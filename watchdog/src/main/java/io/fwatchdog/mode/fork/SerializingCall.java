@@ -6,6 +6,7 @@ import io.fwatchdog.metrics.Metrics;
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.FunctionProcess;
 import io.fwatchdog.process.LogRelay;
+import io.fwatchdog.process.LoopPipe;
 import io.fwatchdog.mode.BodyBuffer;
 import io.fwatchdog.mode.Exchange;
 import io.fwatchdog.mode.StdinPump;
@@ -92,10 +93,55 @@ final class SerializingCall extends ProcessCall {
                     exchange.callId(), process.pid())
                     .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
         }
-        collect(process.stdout(), captured -> {
-            output = captured;
-            outputEnded();
+        if (!collectOnLoop(process)) {
+            collect(process.stdout(), captured -> {
+                output = captured;
+                outputEnded();
+            });
+        }
+    }
+
+    /**
+     * Gathers stdout on the event loop as it becomes readable, when the process was started for
+     * the loop; false when a pool thread must read it.
+     */
+    private boolean collectOnLoop(FunctionProcess process) {
+        ByteBuf captured = exchange.alloc().buffer();
+        LoopPipe[] pipe = new LoopPipe[1];
+        pipe[0] = LoopPipe.watch(process.stdout(), () -> {
+            try {
+                while (true) {
+                    int n = pipe[0].read(captured.ensureWritable(Math.min(ForkMode.CHUNK, captured.maxWritableBytes())));
+                    if (n == 0) {
+                        return;
+                    }
+                    if (n < 0) {
+                        break;
+                    }
+                    if (captured.readableBytes() > mode.config.maxBodySize()) {
+                        overflowed();
+                        captured.clear(); // keep draining so the function is not blocked on a full pipe
+                    }
+                }
+            } catch (IOException e) {
+                // read error: treat as end-of-file, the exit status decides
+            }
+            pipe[0].close();
+            if (exchange.done()) {
+                captured.release();
+            } else {
+                output = captured;
+                outputEnded();
+            }
+        }, () -> {
+            captured.release();
+            closeQuietly(process.stdout());
         });
+        if (pipe[0] == null) {
+            captured.release();
+            return false;
+        }
+        return true;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.fwatchdog.mode.fork;
 
 import io.fwatchdog.process.ExitStatus;
 import io.fwatchdog.process.LogRelay;
+import io.fwatchdog.process.LoopPipe;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -30,6 +31,8 @@ final class StreamingCall extends ProcessCall {
 
     /** Feeds the body to stdin; made once the process runs. */
     private StdinPump stdin;
+    /** stdout when the event loop reads it; null when pool threads do. */
+    private LoopPipe stdout;
     private boolean readerParked;
 
     StreamingCall(ForkMode mode, Exchange exchange) {
@@ -42,7 +45,10 @@ final class StreamingCall extends ProcessCall {
         LogRelay.start(process.stderr(), "stderr", mode.config.logBufferSize(), mode.config.prefixLogs(),
                 exchange.callId(), process.pid())
                 .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
-        mode.io.execute(this::readStdout);
+        stdout = LoopPipe.watch(process.stdout(), this::stdoutReadable, () -> closeQuietly(process.stdout()));
+        if (stdout == null) {
+            mode.io.execute(this::readStdout);
+        }
         stdin = new StdinPump(exchange, mode.io, READ_AHEAD, true, whole -> {});
         stdin.attach(process.stdin(), null, false);
         if (cancelled || timedOut) {
@@ -76,14 +82,52 @@ final class StreamingCall extends ProcessCall {
             loop.execute(this::outputEnded);
             return;
         }
-        ByteBuf piece = buf;
-        if (n < STDOUT_READ / 2) {
-            // Small reads leave most of the buffer unused; copy them out so a slow client
-            // holding many pieces holds their bytes, not their capacity.
-            piece = exchange.alloc().directBuffer(n).writeBytes(buf);
-            buf.release();
+        onLoop(compact(buf, n), this::output);
+    }
+
+    /**
+     * stdout has bytes or reached its end, and the loop reads it: pieces go out while the
+     * client connection takes them; otherwise the pipe is left unwatched until it does.
+     */
+    private void stdoutReadable() {
+        while (!readerParked) {
+            ByteBuf buf = exchange.alloc().directBuffer(STDOUT_READ);
+            int n;
+            try {
+                n = stdout.read(buf);
+            } catch (IOException e) {
+                n = -1;
+            }
+            if (n == 0) {
+                buf.release();
+                return;
+            }
+            if (n < 0) {
+                buf.release();
+                stdout.close();
+                outputEnded();
+                return;
+            }
+            if (exchange.done()) {
+                buf.release(); // nobody listens any more; read to end-of-file all the same
+                continue;
+            }
+            writeOutput(compact(buf, n));
         }
-        onLoop(piece, this::output);
+        stdout.pause(true);
+    }
+
+    /**
+     * Small reads leave most of the buffer unused; copies them out so a slow client holding
+     * many pieces holds their bytes, not their capacity.
+     */
+    private ByteBuf compact(ByteBuf buf, int n) {
+        if (n >= STDOUT_READ / 2) {
+            return buf;
+        }
+        ByteBuf piece = exchange.alloc().directBuffer(n).writeBytes(buf);
+        buf.release();
+        return piece;
     }
 
     private void output(ByteBuf piece) {
@@ -93,6 +137,11 @@ final class StreamingCall extends ProcessCall {
             mode.io.execute(this::readStdout);
             return;
         }
+        writeOutput(piece);
+    }
+
+    /** Sends a piece; the next read waits until the connection can take more. */
+    private void writeOutput(ByteBuf piece) {
         if (!exchange.responseStarted()) {
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             head.headers()
@@ -106,9 +155,14 @@ final class StreamingCall extends ProcessCall {
     }
 
     private void resumeReader() {
-        if (readerParked) {
-            readerParked = false;
+        if (!readerParked) {
+            return;
+        }
+        readerParked = false;
+        if (stdout == null) {
             mode.io.execute(this::readStdout);
+        } else {
+            stdout.pause(false); // a no-op when called back at once, inside stdoutReadable
         }
     }
 
