@@ -55,7 +55,7 @@ final class LoopWatch implements EpollIoHandle {
                 return;
             }
             watch.fd.added = true;
-            watch.registration.submit(watch.paused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+            watch.registration.submit(watch.interest());
         });
         return watch;
     }
@@ -67,8 +67,17 @@ final class LoopWatch implements EpollIoHandle {
         }
         paused = pause;
         if (registration != null) {
-            registration.submit(pause ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+            registration.submit(interest());
         }
+    }
+
+    /**
+     * Paused, the descriptor stays in epoll edge-triggered for nothing: Netty deletes it from
+     * epoll for {@code NONE} yet modifies it afterwards, and level-triggered hang-ups, which epoll
+     * always reports, would spin the loop while the reader waits.
+     */
+    private EpollIoOps interest() {
+        return paused ? EpollIoOps.EPOLLET : EpollIoOps.EPOLLIN;
     }
 
     /** Stops watching; on the loop. */
@@ -115,7 +124,7 @@ final class LoopWatch implements EpollIoHandle {
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
-        if (!over) {
+        if (!over && !paused) {
             ready.run();
         }
     }
