@@ -20,15 +20,21 @@ public final class LoopPipe {
         this.pipe = pipe;
     }
 
+    /** Whether {@code pipe} is to be read on its process's loop, through {@link #watch}. */
+    public static boolean readsOnLoop(ReadableByteChannel pipe) {
+        return pipe instanceof PipeChannel channel && channel.loop() != null;
+    }
+
     /**
      * Watches {@code pipe} when its process was started for a loop; null when it is a blocking
      * pipe for threads to read. {@code readable} runs on the loop whenever the pipe has bytes or
      * reached its end, until {@link #close()}; if the loop stops first, {@code dropped} runs.
      */
     public static LoopPipe watch(ReadableByteChannel pipe, Runnable readable, Runnable dropped) {
-        if (!(pipe instanceof PipeChannel channel) || channel.loop() == null) {
+        if (!readsOnLoop(pipe)) {
             return null;
         }
+        PipeChannel channel = (PipeChannel) pipe;
         LoopPipe loopPipe = new LoopPipe(channel);
         loopPipe.watch = LoopWatch.watch(channel.loop(), channel.fd(), readable, dropped);
         return loopPipe;

@@ -37,6 +37,9 @@ final class SerializingCall extends ProcessCall {
     private BodyBuffer body;
     /** The complete body, owned by the pool thread that runs the process once it is set. */
     private ByteBuf input;
+    /** stdout when the event loop reads it, and what it gathered so far; loop-confined. */
+    private LoopPipe stdout;
+    private ByteBuf captured;
     private ByteBuf output;
     private ByteBuf errors;
     private boolean errorsEnded;
@@ -93,7 +96,7 @@ final class SerializingCall extends ProcessCall {
                     exchange.callId(), process.pid())
                     .whenComplete((ignored, error) -> closeQuietly(process.stderr()));
         }
-        if (!collectOnLoop(process)) {
+        if (!LoopPipe.readsOnLoop(process.stdout())) {
             collect(process.stdout(), captured -> {
                 output = captured;
                 outputEnded();
@@ -102,46 +105,62 @@ final class SerializingCall extends ProcessCall {
     }
 
     /**
-     * Gathers stdout on the event loop as it becomes readable, when the process was started for
-     * the loop; false when a pool thread must read it.
+     * Gathers stdout on the event loop as it becomes readable, for a process started for the
+     * loop (else {@link #running} has a pool thread read it).
      */
-    private boolean collectOnLoop(FunctionProcess process) {
-        ByteBuf captured = exchange.alloc().buffer();
-        LoopPipe[] pipe = new LoopPipe[1];
-        pipe[0] = LoopPipe.watch(process.stdout(), () -> {
-            try {
-                while (true) {
-                    int n = pipe[0].read(captured.ensureWritable(Math.min(ForkMode.CHUNK, captured.maxWritableBytes())));
-                    if (n == 0) {
-                        return;
-                    }
-                    if (n < 0) {
-                        break;
-                    }
-                    if (captured.readableBytes() > mode.config.maxBodySize()) {
-                        overflowed();
-                        captured.clear(); // keep draining so the function is not blocked on a full pipe
+    private void collectOnLoop() {
+        FunctionProcess started = process;
+        stdout = LoopPipe.watch(started.stdout(), this::stdoutReadable, () -> {
+            releaseCaptured();
+            closeQuietly(started.stdout());
+        });
+    }
+
+    /** On the loop: gathers what stdout holds; at its end, hands it on as the output. */
+    private void stdoutReadable() {
+        if (captured == null && !exchange.done()) {
+            captured = exchange.alloc().buffer();
+        }
+        try {
+            while (true) {
+                ByteBuf into = captured != null ? captured : exchange.alloc().directBuffer(ForkMode.CHUNK);
+                int n;
+                try {
+                    n = stdout.read(into.ensureWritable(Math.min(ForkMode.CHUNK, into.maxWritableBytes())));
+                } finally {
+                    if (into != captured) {
+                        into.release(); // nobody wants the output any more; drained all the same
                     }
                 }
-            } catch (IOException e) {
-                // read error: treat as end-of-file, the exit status decides
+                if (n == 0) {
+                    return;
+                }
+                if (n < 0) {
+                    break;
+                }
+                if (captured != null && captured.readableBytes() > mode.config.maxBodySize()) {
+                    overflowed();
+                    captured.clear(); // keep draining so the function is not blocked on a full pipe
+                }
             }
-            pipe[0].close();
-            if (exchange.done()) {
-                captured.release();
-            } else {
-                output = captured;
-                outputEnded();
-            }
-        }, () -> {
-            captured.release();
-            closeQuietly(process.stdout());
-        });
-        if (pipe[0] == null) {
-            captured.release();
-            return false;
+        } catch (IOException e) {
+            // read error: treat as end-of-file, the exit status decides
         }
-        return true;
+        stdout.close();
+        if (captured == null || exchange.done()) {
+            releaseCaptured();
+        } else {
+            output = captured;
+            captured = null;
+            outputEnded();
+        }
+    }
+
+    private void releaseCaptured() {
+        if (captured != null) {
+            captured.release();
+            captured = null;
+        }
     }
 
     @Override
@@ -162,6 +181,9 @@ final class SerializingCall extends ProcessCall {
 
     @Override
     void started() {
+        if (LoopPipe.readsOnLoop(process.stdout())) {
+            collectOnLoop();
+        }
         if (!mode.config.combineOutput()) {
             errorsEnded = true;
         }
@@ -244,6 +266,7 @@ final class SerializingCall extends ProcessCall {
     @Override
     void released() {
         releaseBody();
+        releaseCaptured();
         if (output != null) {
             output.release();
             output = null;
