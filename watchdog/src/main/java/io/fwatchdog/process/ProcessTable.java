@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -19,7 +21,7 @@ final class ProcessTable {
 
     private final Map<Long, Entry> entries;
 
-    private ProcessTable(Map<Long, Entry> entries) {
+    ProcessTable(Map<Long, Entry> entries) {
         this.entries = entries;
     }
 
@@ -57,23 +59,31 @@ final class ProcessTable {
 
     /**
      * Every process descending from {@code root}, mapped to the ancestor of it that is a child of
-     * {@code root} (itself, for a child): that ancestor tells whose subtree it is.
+     * {@code root} (itself, for a child): that ancestor tells whose subtree it is. Ordered from
+     * the top down, each process after its parent, so that signals sent in this order reach a
+     * parent before it can see its children end and carry on (exit 0, start another).
      */
     Map<Long, Long> descendants(long root) {
-        Map<Long, Long> found = new HashMap<>();
+        Map<Long, Long> top = new HashMap<>();
+        Map<Long, Integer> depth = new HashMap<>();
         for (long pid : entries.keySet()) {
             long child = pid;
             Entry entry = entries.get(pid);
             // Bounded by the table's size, in case parents change while the snapshot is taken.
             for (int steps = 0; entry != null && steps < entries.size(); steps++) {
                 if (entry.ppid() == root) {
-                    found.put(pid, child);
+                    top.put(pid, child);
+                    depth.put(pid, steps);
                     break;
                 }
                 child = entry.ppid();
                 entry = entries.get(child);
             }
         }
+        Map<Long, Long> found = new LinkedHashMap<>();
+        top.keySet().stream()
+                .sorted(Comparator.comparing(depth::get))
+                .forEach(pid -> found.put(pid, top.get(pid)));
         return found;
     }
 
