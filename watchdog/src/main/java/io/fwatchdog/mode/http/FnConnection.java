@@ -4,10 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 
 /**
  * The one connection to an Fn FDK. Fn's contract is one call at a time over one connection,
@@ -34,38 +31,22 @@ final class FnConnection {
         this.bootstrap = bootstrap;
     }
 
-    /** The pool the calls on {@code loop} use: this one connection, made on {@code loop}. */
-    ChannelPool on(EventLoop loop) {
-        return new ChannelPool() {
+    /** The connections the calls on {@code loop} use: this one connection, made on {@code loop}. */
+    Connections on(EventLoop loop) {
+        return new Connections() {
             @Override
-            public Future<Channel> acquire() {
-                return acquire(loop.newPromise());
+            public void acquire(Taker taker) {
+                FnConnection.this.acquire(loop, taker);
             }
 
             @Override
-            public Future<Channel> acquire(Promise<Channel> promise) {
-                return FnConnection.this.acquire(loop, promise);
-            }
-
-            @Override
-            public Future<Void> release(Channel channel) {
-                return release(channel, loop.newPromise());
-            }
-
-            @Override
-            public Future<Void> release(Channel channel, Promise<Void> promise) {
+            public void release(Channel channel) {
                 FnConnection.this.release(channel);
-                return promise.setSuccess(null);
-            }
-
-            @Override
-            public void close() {
-                FnConnection.this.close();
             }
         };
     }
 
-    private Future<Channel> acquire(EventLoop loop, Promise<Channel> promise) {
+    private void acquire(EventLoop loop, Connections.Taker taker) {
         Channel reuse;
         synchronized (this) {
             inUse++;
@@ -73,7 +54,8 @@ final class FnConnection {
             idle = null;
         }
         if (reuse != null && reuse.isActive() && reuse.eventLoop() == loop) {
-            return promise.setSuccess(reuse);
+            taker.acquired(reuse);
+            return;
         }
         if (reuse != null) {
             reuse.close();
@@ -81,15 +63,14 @@ final class FnConnection {
         ChannelFuture connect = bootstrap.clone(loop).connect();
         connect.addListener(done -> {
             if (done.isSuccess()) {
-                promise.setSuccess(connect.channel());
+                taker.acquired(connect.channel());
             } else {
                 synchronized (this) {
                     inUse--;
                 }
-                promise.setFailure(done.cause());
+                taker.acquireFailed(done.cause());
             }
         });
-        return promise;
     }
 
     private void release(Channel channel) {

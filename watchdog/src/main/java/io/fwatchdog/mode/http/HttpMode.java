@@ -17,9 +17,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.pool.AbstractChannelPoolHandler;
-import io.netty.channel.pool.AbstractChannelPoolMap;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -27,6 +24,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import io.netty.handler.codec.http.HttpClientCodec;
 
 /**
@@ -36,8 +34,9 @@ import io.netty.handler.codec.http.HttpClientCodec;
  * <p>Upstream connections are pooled per event loop and live on the event loop of the client
  * connection they serve, so a proxied exchange never crosses threads. They are kept alive
  * between requests; one whose upstream closes it while idle is noticed (a read is pending on
- * every idle connection) and dropped. At most {@value #MAX_IDLE_PER_LOOP} stay idle per event
- * loop, each for at most {@link #IDLE_TIMEOUT} ({@link UpstreamPool}).
+ * every idle connection) and dropped. At least {@value #MIN_IDLE_PER_LOOP} may stay idle per event
+ * loop, more while recent demand was higher (up to {@code max_inflight}, else
+ * {@value #MAX_IDLE_PER_LOOP}), each for at most {@link #IDLE_TIMEOUT} ({@link UpstreamPool}).
  *
  * <p>With {@code upstream_protocol=fn} the upstream is an Fn FDK function on a socket in a
  * directory the watchdog makes ({@link FnProtocol}): one call at a time, over the one
@@ -47,15 +46,26 @@ public final class HttpMode implements Mode {
     /** Longest upstream response line, as on the front. */
     private static final int MAX_STATUS_LINE = 16 * 1024;
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
-    static final int MAX_IDLE_PER_LOOP = 32;
+    /** Idle connections an event loop may keep whatever the recent demand. */
+    static final int MIN_IDLE_PER_LOOP = 32;
+    /**
+     * The most an event loop keeps when demand was higher and {@code max_inflight} is unset:
+     * enough for a heavily concurrent load without closing and reopening connections on every
+     * turn of it, and few enough that a function is never left with thousands.
+     */
+    static final int MAX_IDLE_PER_LOOP = 256;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a peak of concurrent use is remembered: one to two of these. */
+    static final Duration DEMAND_WINDOW = Duration.ofSeconds(1);
 
     final Config config;
     final UpstreamAddress upstream;
     final Supervisor supervisor;
     /** Present with {@code upstream_protocol=fn}: the FDK's socket directory. */
     final Optional<FnProtocol.SocketDir> fn;
-    private final AbstractChannelPoolMap<EventLoop, UpstreamPool> pools;
+    private final ConcurrentHashMap<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+    private final Bootstrap poolBootstrap;
+    private final int maxIdlePerLoop;
     private final FnConnection fnConnection;
 
     /**
@@ -91,31 +101,17 @@ public final class HttpMode implements Mode {
             bootstrap.option(ChannelOption.TCP_NODELAY, true);
         }
         int maxHeaderSize = config.maxHeaderSize();
-        this.fnConnection = fn.isEmpty() ? null : new FnConnection(bootstrap.clone().handler(new ChannelInitializer<>() {
+        ChannelInitializer<Channel> pipeline = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {
                 channel.pipeline().addLast(new HttpClientCodec(MAX_STATUS_LINE, maxHeaderSize, 64 * 1024));
                 channel.pipeline().addLast(new ProxyCall.UpstreamHandler());
             }
-        }));
-        this.pools = new AbstractChannelPoolMap<>() {
-            @Override
-            protected UpstreamPool newPool(EventLoop loop) {
-                return new UpstreamPool(bootstrap.clone(loop), new AbstractChannelPoolHandler() {
-                    @Override
-                    public void channelCreated(Channel channel) {
-                        channel.pipeline().addLast(new HttpClientCodec(MAX_STATUS_LINE, maxHeaderSize, 64 * 1024));
-                        channel.pipeline().addLast(new ProxyCall.UpstreamHandler());
-                    }
-
-                    @Override
-                    public void channelReleased(Channel channel) {
-                        // Idle: a pending read lets the channel see the upstream close it.
-                        channel.read();
-                    }
-                }, MAX_IDLE_PER_LOOP, IDLE_TIMEOUT);
-            }
         };
+        this.fnConnection = fn.isEmpty() ? null : new FnConnection(bootstrap.clone().handler(pipeline));
+        this.poolBootstrap = bootstrap.clone().handler(pipeline);
+        // A loop never has more in use than the watchdog admits at once.
+        this.maxIdlePerLoop = config.maxInflight() > 0 ? Math.max(MIN_IDLE_PER_LOOP, config.maxInflight()) : MAX_IDLE_PER_LOOP;
     }
 
     @Override
@@ -123,8 +119,16 @@ public final class HttpMode implements Mode {
         return new ProxyCall(this, exchange);
     }
 
-    ChannelPool pool(EventLoop loop) {
-        return fnConnection != null ? fnConnection.on(loop) : pools.get(loop);
+    Connections pool(EventLoop loop) {
+        if (fnConnection != null) {
+            return fnConnection.on(loop);
+        }
+        UpstreamPool pool = pools.get(loop);
+        return pool != null ? pool : pools.computeIfAbsent(loop, this::newPool);
+    }
+
+    private UpstreamPool newPool(EventLoop loop) {
+        return new UpstreamPool(poolBootstrap.clone(loop), loop, MIN_IDLE_PER_LOOP, maxIdlePerLoop, IDLE_TIMEOUT, DEMAND_WINDOW);
     }
 
     /** An Fn function takes one call at a time (the contract's promise to functions). */
@@ -146,7 +150,7 @@ public final class HttpMode implements Mode {
     /** Drops pooled connections, then stops the upstream: in-flight requests have drained by now. */
     @Override
     public void close() {
-        pools.close();
+        pools.values().forEach(UpstreamPool::close);
         if (fnConnection != null) {
             fnConnection.close();
         }

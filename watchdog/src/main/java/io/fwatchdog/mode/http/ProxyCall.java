@@ -17,7 +17,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -59,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * <p>To an Fn function ({@code upstream_protocol=fn}) the head goes as an Fn call and its answer
  * comes back translated ({@link FnProtocol}); bodies pass as they are, in the same pull loops.
  */
-final class ProxyCall implements Call {
+final class ProxyCall implements Call, Connections.Taker {
     private static final AsciiString X_TIMEOUT = AsciiString.cached("X-Timeout");
     private static final AsciiString X_DURATION = AsciiString.cached("X-Duration-Seconds");
 
@@ -79,7 +78,7 @@ final class ProxyCall implements Call {
     private BodyBuffer buffered;
     /** A chunked request's head, sent with its first chunk. */
     private HttpRequest heldHead;
-    private ChannelPool pool;
+    private Connections pool;
     private Channel upstream;
     /** The whole request, body included, has been written upstream. */
     private boolean requestSent;
@@ -148,22 +147,25 @@ final class ProxyCall implements Call {
 
     private void connect() {
         pool = mode.pool(loop);
-        pool.acquire().addListener((Future<Channel> acquired) -> {
-            if (!acquired.isSuccess()) {
-                if (!over) {
-                    finish(false);
-                    exchange.fail(HttpResponseStatus.BAD_GATEWAY, "cannot connect to upstream " + mode.upstream.display()
-                            + ": " + describe(acquired.cause()));
-                }
-                return;
-            }
-            Channel channel = acquired.getNow();
-            if (over) {
-                pool.release(channel);
-                return;
-            }
-            attach(channel);
-        });
+        pool.acquire(this);
+    }
+
+    @Override
+    public void acquired(Channel channel) {
+        if (over) {
+            pool.release(channel);
+            return;
+        }
+        attach(channel);
+    }
+
+    @Override
+    public void acquireFailed(Throwable cause) {
+        if (!over) {
+            finish(false);
+            exchange.fail(HttpResponseStatus.BAD_GATEWAY, "cannot connect to upstream " + mode.upstream.display()
+                    + ": " + describe(cause));
+        }
     }
 
     private void attach(Channel channel) {

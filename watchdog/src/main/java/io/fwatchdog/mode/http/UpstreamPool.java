@@ -2,109 +2,267 @@ package io.fwatchdog.mode.http;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.ChannelPoolHandler;
-import io.netty.channel.pool.SimpleChannelPool;
-import io.netty.util.AttributeKey;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The idle upstream connections of one event loop, bounded in number and in age: a burst of
- * concurrent requests leaves at most {@code maxIdle} connections behind, and each is closed
- * after {@code idleTimeout} unused, so a quiet function is not made to hold sockets (or, in
- * a thread-per-connection server, threads) for connections nobody uses.
+ * The upstream connections of one event loop, used only on that loop: no lock, and no promise
+ * or future when an idle connection is at hand (the common case), which is handed over within
+ * {@link #acquire}.
  *
  * <p>The most recently released connection is reused first, so under a steady load the same
- * few stay warm and the rest age out. A connection that its upstream closes while idle leaves
- * the pool at once.
+ * few stay warm and the rest age out: each is closed after {@code idleTimeout} unused. A pending
+ * read on every idle connection lets it see its upstream close it, and a closed connection
+ * leaves the pool at once; one found closed on acquire is skipped all the same.
+ *
+ * <p>How many stay idle follows demand. Up to {@code minIdle} are kept whatever the load (the
+ * fixed cap this pool used to have). Beyond that, a released connection is kept while the
+ * connections open (in use and idle) are fewer than the most that were in use at once in the
+ * last one to two {@code demandWindow}s, and at most {@code maxIdle} are idle: a loop serving 100
+ * concurrent requests keeps about 100 connections instead of closing and reopening everything
+ * above a fixed cap on every turn of the load. When demand falls, the surplus (least recently
+ * used first) is closed within two windows, so a burst does not leave the function holding
+ * hundreds of idle sockets (or, in a thread-per-connection server, threads) for the whole
+ * idle timeout.
  */
-final class UpstreamPool extends SimpleChannelPool {
-    private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf(UpstreamPool.class, "watched");
-
-    /** An idle connection and when it became idle. */
-    private record Idle(Channel channel, long sinceNanos) {}
-
+final class UpstreamPool implements Connections {
+    private final Bootstrap bootstrap;
+    private final EventLoop loop;
+    private final int minIdle;
     private final int maxIdle;
     private final long idleTimeoutNanos;
-    /** Most recently released last, so the oldest are first; guarded by itself. */
-    private final ArrayDeque<Idle> idle = new ArrayDeque<>();
-    /** A sweep for expired connections is scheduled; guarded by {@link #idle}. */
-    private boolean sweeping;
+    private final long windowNanos;
+    /** Drops a pooled connection that closed, idle or not: one listener for all of them. */
+    private final ChannelFutureListener forget = closed -> remove(closed.channel());
 
-    UpstreamPool(Bootstrap bootstrap, ChannelPoolHandler handler, int maxIdle, Duration idleTimeout) {
-        super(bootstrap, handler, ChannelHealthChecker.ACTIVE, true, true);
-        this.maxIdle = maxIdle;
+    /** Idle connections, a ring with the least recently released at {@link #head}. */
+    private Channel[] idle = new Channel[16];
+    /** When each entry of {@link #idle} became idle. */
+    private long[] since = new long[16];
+    private int head;
+    private int size;
+
+    /** Handed out (or connecting) and not yet given back. */
+    private int inUse;
+    /** The most in use at once since {@link #windowStart}, and in the window before it. */
+    private int peak;
+    private int previousPeak;
+    private long windowStart = System.nanoTime();
+
+    private ScheduledFuture<?> sweep;
+    private long sweepAt;
+    private boolean closed;
+
+    /**
+     * @param bootstrap with the remote address, the pipeline's initializer and {@code loop}
+     */
+    UpstreamPool(Bootstrap bootstrap, EventLoop loop, int minIdle, int maxIdle, Duration idleTimeout, Duration demandWindow) {
+        this.bootstrap = bootstrap;
+        this.loop = loop;
+        this.minIdle = minIdle;
+        this.maxIdle = Math.max(minIdle, maxIdle);
         this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.windowNanos = demandWindow.toNanos();
     }
 
-    /** A refusal makes the pool close the connection: there are enough idle ones already. */
     @Override
-    protected boolean offerChannel(Channel channel) {
-        boolean sweep;
-        synchronized (idle) {
-            if (idle.size() >= maxIdle) {
-                return false;
+    public void acquire(Taker taker) {
+        assert loop.inEventLoop();
+        while (size > 0) {
+            Channel channel = pollLast();
+            if (channel.isActive()) {
+                taken();
+                taker.acquired(channel);
+                return;
             }
-            idle.addLast(new Idle(channel, System.nanoTime()));
-            sweep = !sweeping;
-            sweeping = true;
+            channel.close(); // closing, its close listener not yet run
         }
-        if (channel.attr(WATCHED).setIfAbsent(Boolean.TRUE) == null) {
-            channel.closeFuture().addListener(closed -> forget(channel));
+        if (closed) {
+            taker.acquireFailed(new IllegalStateException("the watchdog is stopping"));
+            return;
         }
-        if (sweep) {
-            channel.eventLoop().schedule(() -> sweep(channel.eventLoop()), idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        taken();
+        ChannelFuture connect = bootstrap.connect();
+        connect.channel().closeFuture().addListener(forget);
+        connect.addListener(done -> {
+            if (done.isSuccess()) {
+                taker.acquired(connect.channel());
+            } else {
+                inUse--;
+                taker.acquireFailed(done.cause());
+            }
+        });
+    }
+
+    private void taken() {
+        if (++inUse > peak) {
+            peak = inUse;
         }
-        return true;
     }
 
     @Override
-    protected Channel pollChannel() {
-        synchronized (idle) {
-            Idle last = idle.pollLast();
-            return last == null ? null : last.channel();
+    public void release(Channel channel) {
+        assert loop.inEventLoop();
+        inUse--;
+        if (closed || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        long now = System.nanoTime();
+        roll(now);
+        if (size >= minIdle && (size >= maxIdle || inUse + size >= recentPeak())) {
+            channel.close(); // more than recent demand, or than the bound: the pool has enough
+            return;
+        }
+        addLast(channel, now);
+        channel.read(); // idle: a pending read lets the channel see the upstream close it
+        scheduleSweep(now);
+    }
+
+    /** The most connections in use at once lately, the most worth keeping open. */
+    private int recentPeak() {
+        return Math.max(peak, previousPeak);
+    }
+
+    /** Starts a new demand window when the current one is over. */
+    private void roll(long now) {
+        if (now - windowStart >= windowNanos) {
+            previousPeak = peak;
+            peak = inUse;
+            windowStart = now;
         }
     }
 
     /**
-     * Closes the connections idle for idle_timeout or longer (the oldest are first), then comes
-     * back when the next one would expire. One sweep at a time per pool, and none while nothing
-     * is idle: a busy pool schedules nothing per request.
+     * Makes sure a sweep comes when the oldest idle connection expires, or at the end of the
+     * demand window while more than {@code minIdle} are idle. A pool with nothing idle schedules
+     * nothing, and a busy one at most one sweep per window, not one per request.
      */
-    private void sweep(io.netty.channel.EventLoop loop) {
-        List<Channel> expired = new ArrayList<>();
-        boolean again;
-        long next = 0;
-        synchronized (idle) {
-            long now = System.nanoTime();
-            while (!idle.isEmpty() && now - idle.peekFirst().sinceNanos() >= idleTimeoutNanos) {
-                expired.add(idle.pollFirst().channel());
-            }
-            again = sweeping = !idle.isEmpty();
-            if (again) {
-                next = idle.peekFirst().sinceNanos() + idleTimeoutNanos - now;
-            }
+    private void scheduleSweep(long now) {
+        if (size == 0) {
+            return;
         }
-        expired.forEach(Channel::close);
-        if (again) {
-            loop.schedule(() -> sweep(loop), Math.max(next, TimeUnit.MILLISECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+        long at = since[head] + idleTimeoutNanos;
+        if (size > minIdle) {
+            at = Math.min(at, now + windowNanos);
+        }
+        if (sweep != null) {
+            if (sweepAt <= at) {
+                return;
+            }
+            sweep.cancel(false);
+        }
+        sweepAt = at;
+        sweep = loop.schedule(this::sweep, Math.max(at - now, TimeUnit.MILLISECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+    }
+
+    /** Closes the expired connections and those beyond recent demand, oldest first. */
+    private void sweep() {
+        sweep = null;
+        long now = System.nanoTime();
+        roll(now);
+        while (size > 0 && now - since[head] >= idleTimeoutNanos) {
+            pollFirst().close();
+        }
+        int keep = Math.max(minIdle, Math.min(maxIdle, recentPeak() - inUse));
+        while (size > keep) {
+            pollFirst().close();
+        }
+        scheduleSweep(now);
+    }
+
+    /** Closes the idle connections and keeps none from now on; callable from any thread. */
+    void close() {
+        if (loop.inEventLoop()) {
+            closeNow();
+            return;
+        }
+        try {
+            loop.execute(this::closeNow);
+        } catch (RejectedExecutionException shuttingDown) {
+            // The loop is shutting down, and closes its connections itself.
         }
     }
 
-    private void forget(Channel channel) {
-        synchronized (idle) {
-            idle.removeIf(entry -> entry.channel() == channel);
+    private void closeNow() {
+        closed = true;
+        if (sweep != null) {
+            sweep.cancel(false);
+            sweep = null;
+        }
+        while (size > 0) {
+            pollFirst().close();
         }
     }
 
-    /** Idle connections held now, for tests and for the soak's accounting. */
+    /** Idle connections held now; on the pool's event loop. */
     int idleCount() {
-        synchronized (idle) {
-            return idle.size();
+        assert loop.inEventLoop();
+        return size;
+    }
+
+    /** Connections handed out and not yet given back; on the pool's event loop. */
+    int inUseCount() {
+        assert loop.inEventLoop();
+        return inUse;
+    }
+
+    private void addLast(Channel channel, long now) {
+        if (size == idle.length) {
+            grow();
         }
+        int at = (head + size) & (idle.length - 1);
+        idle[at] = channel;
+        since[at] = now;
+        size++;
+    }
+
+    private Channel pollLast() {
+        int at = (head + size - 1) & (idle.length - 1);
+        Channel channel = idle[at];
+        idle[at] = null;
+        size--;
+        return channel;
+    }
+
+    private Channel pollFirst() {
+        Channel channel = idle[head];
+        idle[head] = null;
+        head = (head + 1) & (idle.length - 1);
+        size--;
+        return channel;
+    }
+
+    /** Drops {@code channel} from the idle ones, if it is there; rare (an upstream closed it). */
+    private void remove(Channel channel) {
+        int mask = idle.length - 1;
+        for (int i = 0; i < size; i++) {
+            if (idle[(head + i) & mask] == channel) {
+                for (int j = i; j < size - 1; j++) {
+                    idle[(head + j) & mask] = idle[(head + j + 1) & mask];
+                    since[(head + j) & mask] = since[(head + j + 1) & mask];
+                }
+                idle[(head + size - 1) & mask] = null;
+                size--;
+                return;
+            }
+        }
+    }
+
+    private void grow() {
+        Channel[] channels = new Channel[idle.length * 2];
+        long[] times = new long[idle.length * 2];
+        for (int i = 0; i < size; i++) {
+            channels[i] = idle[(head + i) & (idle.length - 1)];
+            times[i] = since[(head + i) & (idle.length - 1)];
+        }
+        idle = channels;
+        since = times;
+        head = 0;
     }
 }
