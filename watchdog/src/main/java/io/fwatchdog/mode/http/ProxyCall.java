@@ -1,8 +1,5 @@
 package io.fwatchdog.mode.http;
 
-import static io.fwatchdog.mode.ProxyHeaders.addForwarded;
-import static io.fwatchdog.mode.ProxyHeaders.stripHopByHop;
-
 import io.fwatchdog.config.Config;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.mode.Call;
@@ -212,13 +209,11 @@ final class ProxyCall implements Call, Connections.Taker {
 
     /** The request head as the upstream sees it. */
     private HttpRequest upstreamRequest() {
-        HttpHeaders headers = request.headers().copy();
-        stripHopByHop(headers);
-        // Answered by the front already; the body follows without waiting.
-        headers.remove(HttpHeaderNames.EXPECT);
-        // The framing sent is the one the front decoded, whatever the headers said besides.
-        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+        // Without hop-by-hop headers and Expect (answered by the front already; the body follows
+        // without waiting), and without the framing: the one sent is the one the front decoded,
+        // whatever the headers said besides. An HTTP/1.0 client may omit Host; the HTTP/1.1
+        // request made of it may not (RFC 9112 §3.2).
+        HttpHeaders headers = ProxyHeaders.forFunction(request.headers(), exchange.remoteAddress(), mode.upstream.host());
         long length = HttpUtil.getContentLength(request, -1L);
         if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -230,11 +225,6 @@ final class ProxyCall implements Call, Connections.Taker {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             headers.set(HttpHeaderNames.UPGRADE, upgrade);
         }
-        if (!headers.contains(HttpHeaderNames.HOST)) {
-            // An HTTP/1.0 client may omit it; the HTTP/1.1 request made of it may not (RFC 9112 §3.2).
-            headers.set(HttpHeaderNames.HOST, mode.upstream.host());
-        }
-        addForwarded(headers, exchange.remoteAddress());
         if (mode.fn.isPresent()) {
             Instant own = Instant.now().plus(limit != null ? limit : FnProtocol.NO_DEADLINE);
             // Behind Fn itself, the FDK is told the caller's deadline when that comes first.
