@@ -314,14 +314,22 @@ final class ProxyCall implements Call, Connections.Taker {
                     upstreamFailed(content.decoderResult().cause());
                     return;
                 }
+                boolean last = content instanceof LastHttpContent;
                 if (content.content().isReadable() && !discardBody) {
                     // Flushed at the end of the read cycle (upstreamReadComplete) or by end():
                     // one write to the client per batch the upstream sent, not one per piece.
-                    exchange.append(content.content().retain());
-                }
-                if (content instanceof LastHttpContent) {
+                    // The last piece and the end go as one message: one encoder pass, not two.
+                    if (last) {
+                        responseComplete = true;
+                        exchange.end(content.content().retain());
+                    } else {
+                        exchange.append(content.content().retain());
+                    }
+                } else if (last) {
                     responseComplete = true;
                     exchange.end();
+                }
+                if (last) {
                     if (requestSent) {
                         maybeRelease();
                     } else {
