@@ -366,7 +366,7 @@ final class ProxyCall implements Call, Connections.Taker {
         channel.pipeline().addLast(new Tunnel());
         HttpHeaders headers = response.headers();
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
+        headers.set(X_DURATION, Log.secondsAscii(System.nanoTime() - startNanos, 6));
         exchange.upgrade(response, channel);
     }
 
@@ -391,7 +391,7 @@ final class ProxyCall implements Call, Connections.Taker {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        headers.set(X_DURATION, Log.seconds(System.nanoTime() - startNanos, 6));
+        headers.set(X_DURATION, Log.secondsAscii(System.nanoTime() - startNanos, 6));
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         exchange.respond(response);
     }
