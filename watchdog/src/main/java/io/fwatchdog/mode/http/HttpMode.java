@@ -60,6 +60,8 @@ public final class HttpMode implements Mode {
 
     final Config config;
     final UpstreamAddress upstream;
+    /** {@link UpstreamAddress#host}, made once: a request without Host gets it. */
+    final String upstreamHost;
     final Supervisor supervisor;
     /** Present with {@code upstream_protocol=fn}: the FDK's socket directory. */
     final Optional<FnProtocol.SocketDir> fn;
@@ -83,6 +85,7 @@ public final class HttpMode implements Mode {
             this.fn = Optional.empty();
             this.upstream = UpstreamAddress.parse(config.upstreamUrl().orElseThrow(), epoll);
         }
+        this.upstreamHost = upstream.host();
         this.supervisor = new Supervisor(config, launcher, upstream, fn, events, metrics);
         supervisor.start();
         // The NIO transport speaks unix sockets too (JDK 16+), so either transport serves either kind.

@@ -213,7 +213,7 @@ final class ProxyCall implements Call, Connections.Taker {
         // without waiting), and without the framing: the one sent is the one the front decoded,
         // whatever the headers said besides. An HTTP/1.0 client may omit Host; the HTTP/1.1
         // request made of it may not (RFC 9112 §3.2).
-        HttpHeaders headers = ProxyHeaders.forFunction(request.headers(), exchange.remoteAddress(), mode.upstream.host());
+        HttpHeaders headers = ProxyHeaders.forFunction(request.headers(), exchange.remoteAddress(), mode.upstreamHost);
         long length = HttpUtil.getContentLength(request, -1L);
         if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
