@@ -233,34 +233,39 @@ final class FunctionExchange extends ChannelExchange {
 
     @Override
     public void write(ByteBuf content) {
-        if (done || !started || head) {
-            content.release();
-            return;
+        if (counted(content)) {
+            ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
         }
-        bytes += content.readableBytes();
-        ctx.writeAndFlush(new DefaultHttpContent(content), ctx.voidPromise());
     }
 
     @Override
     public void append(ByteBuf content) {
-        if (done || !started || head) {
-            content.release();
-            return;
+        if (counted(content)) {
+            ctx.write(new DefaultHttpContent(content), ctx.voidPromise());
         }
-        bytes += content.readableBytes();
-        ctx.write(new DefaultHttpContent(content), ctx.voidPromise());
     }
 
     /** The last piece and the end in one write: one pass through the encoder instead of two. */
     @Override
     public void end(ByteBuf last) {
-        if (done || !started || head) {
-            last.release();
+        if (!counted(last)) {
             end();
             return;
         }
-        bytes += last.readableBytes();
         finish(() -> ctx.writeAndFlush(new DefaultLastHttpContent(last, EmptyHttpHeaders.INSTANCE)));
+    }
+
+    /**
+     * Counts a body piece that is to be sent; releases it and says false when the response
+     * sends no body (not started, ended, or the answer to a HEAD).
+     */
+    private boolean counted(ByteBuf content) {
+        if (done || !started || head) {
+            content.release();
+            return false;
+        }
+        bytes += content.readableBytes();
+        return true;
     }
 
     @Override
