@@ -137,7 +137,7 @@ public final class LogRelay {
         ByteBuffer buffer = LOOP_BUFFER.get();
         byte[] bytes = buffer.array();
         while (true) {
-            int n = pipe.readAvailable(buffer.clear());
+            int n = pipe.read(buffer.clear());
             if (n == 0) {
                 return true;
             }

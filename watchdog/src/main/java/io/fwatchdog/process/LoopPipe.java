@@ -42,7 +42,7 @@ public final class LoopPipe {
 
     /** Reads what the pipe holds, up to {@code buf}'s room; 0 when nothing, -1 at end-of-file. */
     public int read(ByteBuf buf) throws IOException {
-        int n = pipe.readAvailable(buf.nioBuffer(buf.writerIndex(), buf.writableBytes()));
+        int n = pipe.read(buf.nioBuffer(buf.writerIndex(), buf.writableBytes()));
         if (n > 0) {
             buf.writerIndex(buf.writerIndex() + n);
         }

@@ -11,7 +11,8 @@ import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One end of a pipe to a function process, as a blocking channel over the raw descriptor.
+ * One end of a pipe to a function process, as a channel over the raw descriptor: blocking,
+ * or for a read end watched on an event loop, non-blocking.
  *
  * <p>Threading: {@code read} and {@code write} block in the kernel, so they belong on platform
  * threads the caller owns (a foreign call pins a virtual thread to its carrier). One thread at
@@ -32,7 +33,7 @@ final class PipeChannel implements ByteChannel {
     private static final int CALL = 2;
 
     private final int fd;
-    /** The loop that reads this end without blocking (see {@link #readAvailable}); null when blocking. */
+    /** The loop that reads this end without blocking (see {@link #read}); null when blocking. */
     private final EventLoop loop;
     /** Calls in flight times {@link #CALL}, plus {@link #CLOSED} once close was asked for. */
     private final AtomicInteger state = new AtomicInteger();
@@ -62,40 +63,10 @@ final class PipeChannel implements ByteChannel {
     }
 
     /**
-     * For a non-blocking end, read on its {@link #loop()}: what the pipe holds now, up to
-     * {@code destination}'s room; 0 when it holds nothing, -1 at end-of-file.
+     * Reads what the pipe holds, up to {@code destination}'s room: -1 at end-of-file. A blocking
+     * end waits for bytes; a non-blocking one (read on its {@link #loop()}) returns 0 when the
+     * pipe holds none.
      */
-    int readAvailable(ByteBuffer destination) throws IOException {
-        enter();
-        try {
-            boolean direct = destination.isDirect();
-            MemorySegment into = direct ? MemorySegment.ofBuffer(destination) : BOUNCE.get();
-            while (true) {
-                long n = LibC.read(fd, into, direct ? destination.remaining() : Math.min(destination.remaining(), BOUNCE_BYTES));
-                if (n > 0) {
-                    if (direct) {
-                        destination.position(destination.position() + (int) n);
-                    } else {
-                        destination.put(into.asSlice(0, n).asByteBuffer());
-                    }
-                    return (int) n;
-                }
-                if (n == 0) {
-                    return -1;
-                }
-                int errno = LibC.errno();
-                if (errno == LibC.EAGAIN) {
-                    return 0;
-                }
-                if (errno != LibC.EINTR) {
-                    throw LibC.error("read", errno);
-                }
-            }
-        } finally {
-            exit();
-        }
-    }
-
     @Override
     public int read(ByteBuffer destination) throws IOException {
         enter();
@@ -105,32 +76,42 @@ final class PipeChannel implements ByteChannel {
                 return 0;
             }
             if (destination.isDirect()) {
-                long n = readFully(MemorySegment.ofBuffer(destination), wanted);
+                long n = readOnce(MemorySegment.ofBuffer(destination), wanted);
                 if (n > 0) {
                     destination.position(destination.position() + (int) n);
                 }
-                return n == 0 ? -1 : (int) n;
+                return counted(n);
             }
             MemorySegment bounce = BOUNCE.get();
-            long n = readFully(bounce, Math.min(wanted, BOUNCE_BYTES));
-            if (n == 0) {
-                return -1;
+            long n = readOnce(bounce, Math.min(wanted, BOUNCE_BYTES));
+            if (n > 0) {
+                destination.put(bounce.asSlice(0, n).asByteBuffer());
             }
-            destination.put(bounce.asSlice(0, n).asByteBuffer());
-            return (int) n;
+            return counted(n);
         } finally {
             exit();
         }
     }
 
-    /** One read(2), retried on EINTR; 0 means end-of-file. */
-    private long readFully(MemorySegment into, long count) throws IOException {
+    /** A non-blocking end holds nothing right now. */
+    private static final long NOTHING_YET = -1;
+
+    /** {@link #readOnce}'s result as {@link #read} returns it. */
+    private static int counted(long n) {
+        return n == 0 ? -1 : n == NOTHING_YET ? 0 : (int) n;
+    }
+
+    /** One read(2), retried on EINTR; 0 means end-of-file, {@link #NOTHING_YET} EAGAIN. */
+    private long readOnce(MemorySegment into, long count) throws IOException {
         while (true) {
             long n = LibC.read(fd, into, count);
             if (n >= 0) {
                 return n;
             }
             int errno = LibC.errno();
+            if (errno == LibC.EAGAIN) {
+                return NOTHING_YET;
+            }
             if (errno != LibC.EINTR) {
                 throw LibC.error("read", errno);
             }
