@@ -102,6 +102,14 @@ final class LinuxSpawner implements Spawner {
         }
     }
 
+    /**
+     * {@code loop} when our read end {@code fd} could be made non-blocking for it (the loop must
+     * never block; the function's ends stay blocking), else null: threads read it.
+     */
+    private static EventLoop readerOn(EventLoop loop, int fd) {
+        return loop != null && LibC.fcntl(fd, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
+    }
+
     private LinuxProcess spawn(MemorySegment scratch, MemorySegment path, MemorySegment argv,
             MemorySegment envp, EventLoop loop) throws IOException {
         MemorySegment pipes = scratch.asSlice(PIPES, 6 * Integer.BYTES);
@@ -128,9 +136,8 @@ final class LinuxSpawner implements Spawner {
         int stdoutWrite = pipes.getAtIndex(JAVA_INT, 3);
         int stderrRead = pipes.getAtIndex(JAVA_INT, 4);
         int stderrWrite = pipes.getAtIndex(JAVA_INT, 5);
-        // Read by the loop, which must never block; the function's ends stay blocking.
-        EventLoop stdoutLoop = loop != null && LibC.fcntl(stdoutRead, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
-        EventLoop stderrLoop = loop != null && LibC.fcntl(stderrRead, LibC.F_SETFL, LibC.O_NONBLOCK) == 0 ? loop : null;
+        EventLoop stdoutLoop = readerOn(loop, stdoutRead);
+        EventLoop stderrLoop = readerOn(loop, stderrRead);
 
         MemorySegment fileActions = scratch.asSlice(FILE_ACTIONS, LibC.SPAWN_STRUCT_BYTES);
         MemorySegment attr = scratch.asSlice(ATTR, LibC.SPAWN_STRUCT_BYTES);

@@ -38,7 +38,7 @@ public final class ProcessLauncher implements AutoCloseable {
      * {@link #create()} would fail.
      */
     public static void loadNativeSupport(boolean bind) {
-        if (System.getProperty("os.name", "").startsWith("Linux")) {
+        if (linux()) {
             LibC.ensureAvailable();
             if (bind) {
                 LinuxSpawner.prepareNativeCalls();
@@ -46,11 +46,15 @@ public final class ProcessLauncher implements AutoCloseable {
         }
     }
 
+    private static boolean linux() {
+        return System.getProperty("os.name", "").startsWith("Linux");
+    }
+
     /** The native launcher when the platform has it, else the JDK fallback. */
     public static ProcessLauncher create() {
         Spawner spawner;
         try {
-            spawner = System.getProperty("os.name", "").startsWith("Linux") ? new LinuxSpawner() : null;
+            spawner = linux() ? new LinuxSpawner() : null;
         } catch (LinkageError | RuntimeException e) {
             // Missing libc symbols, or native access denied to this module.
             Log.warn("native process launcher unavailable: " + e);

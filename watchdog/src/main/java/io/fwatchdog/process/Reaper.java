@@ -85,8 +85,9 @@ final class Reaper {
 
     /**
      * Runs {@code spawn}, which starts one process, and registers what it started before any
-     * sweep can run; then sets a reaper thread waiting for it.
+     * sweep can run; then sets {@code loop} watching for its exit, or a reaper thread waiting.
      *
+     * @param loop an event loop that {@link LoopWatch#supports}, or null
      * @throws IOException what {@code spawn} throws, or when the launcher is closed
      */
     LinuxProcess spawned(Spawn spawn, EventLoop loop) throws IOException {
@@ -118,11 +119,11 @@ final class Reaper {
 
     /**
      * Awaits the leader's exit on {@code loop} through a pidfd, which spares a reaper thread's
-     * wake-up and its hand-off to the loop per process; false when the loop or the platform
-     * cannot, and a reaper thread must wait instead.
+     * wake-up and its hand-off to the loop per process; false when the platform cannot, and a
+     * reaper thread must wait instead.
      */
     private boolean watchOnLoop(LinuxProcess process, EventLoop loop) {
-        if (!PIDFD || !LoopWatch.supports(loop)) {
+        if (!PIDFD) {
             return false;
         }
         int pidfd = LibC.pidfdOpen((int) process.pid());
