@@ -136,7 +136,10 @@ public final class ProxyHeaders {
         return false;
     }
 
-    /** The header names the Connection header lists that it may strip, lower-case. */
+    /**
+     * The header names the Connection header lists that it may strip, lower-case, other than
+     * the hop-by-hop ones (gone anyway).
+     */
     private static List<AsciiString> connectionNamed(HttpHeaders headers) {
         List<AsciiString> named = new ArrayList<>(2);
         for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
@@ -155,14 +158,7 @@ public final class ProxyHeaders {
      * {@linkplain #PROTECTED protected} ones; the caller then sets the framing it decided.
      */
     public static void stripHopByHop(HttpHeaders headers) {
-        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : connection.split(",")) {
-                AsciiString name = AsciiString.of(token.trim()).toLowerCase();
-                if (!name.isEmpty() && !PROTECTED.contains(name)) {
-                    headers.remove(name);
-                }
-            }
-        }
+        connectionNamed(headers).forEach(headers::remove);
         HOP_BY_HOP.forEach(headers::remove);
     }
 
