@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -40,12 +41,10 @@ final class UpstreamPool implements Connections {
     /** Drops a pooled connection that closed, idle or not: one listener for all of them. */
     private final ChannelFutureListener forget = closed -> remove(closed.channel());
 
-    /** Idle connections, a ring with the least recently released at {@link #head}. */
-    private Channel[] idle = new Channel[16];
-    /** When each entry of {@link #idle} became idle. */
-    private long[] since = new long[16];
-    private int head;
-    private int size;
+    /** Idle connections, the least recently released first. */
+    private final ArrayDeque<Idle> idle = new ArrayDeque<>();
+
+    private record Idle(Channel channel, long sinceNanos) {}
 
     /** Handed out (or connecting) and not yet given back. */
     private int inUse;
@@ -73,8 +72,8 @@ final class UpstreamPool implements Connections {
     @Override
     public void acquire(Taker taker) {
         assert loop.inEventLoop();
-        while (size > 0) {
-            Channel channel = pollLast();
+        while (!idle.isEmpty()) {
+            Channel channel = idle.pollLast().channel();
             if (channel.isActive()) {
                 taken();
                 taker.acquired(channel);
@@ -115,11 +114,12 @@ final class UpstreamPool implements Connections {
         }
         long now = System.nanoTime();
         roll(now);
+        int size = idle.size();
         if (size >= minIdle && (size >= maxIdle || inUse + size >= recentPeak())) {
             channel.close(); // more than recent demand, or than the bound: the pool has enough
             return;
         }
-        addLast(channel, now);
+        idle.addLast(new Idle(channel, now));
         channel.read(); // idle: a pending read lets the channel see the upstream close it
         scheduleSweep(now);
     }
@@ -144,11 +144,11 @@ final class UpstreamPool implements Connections {
      * nothing, and a busy one at most one sweep per window, not one per request.
      */
     private void scheduleSweep(long now) {
-        if (size == 0) {
+        if (idle.isEmpty()) {
             return;
         }
-        long at = since[head] + idleTimeoutNanos;
-        if (size > minIdle) {
+        long at = idle.peekFirst().sinceNanos() + idleTimeoutNanos;
+        if (idle.size() > minIdle) {
             at = Math.min(at, now + windowNanos);
         }
         if (sweep != null) {
@@ -166,12 +166,12 @@ final class UpstreamPool implements Connections {
         sweep = null;
         long now = System.nanoTime();
         roll(now);
-        while (size > 0 && now - since[head] >= idleTimeoutNanos) {
-            pollFirst().close();
+        while (!idle.isEmpty() && now - idle.peekFirst().sinceNanos() >= idleTimeoutNanos) {
+            idle.pollFirst().channel().close();
         }
         int keep = Math.max(minIdle, Math.min(maxIdle, recentPeak() - inUse));
-        while (size > keep) {
-            pollFirst().close();
+        while (idle.size() > keep) {
+            idle.pollFirst().channel().close();
         }
         scheduleSweep(now);
     }
@@ -195,15 +195,15 @@ final class UpstreamPool implements Connections {
             sweep.cancel(false);
             sweep = null;
         }
-        while (size > 0) {
-            pollFirst().close();
+        while (!idle.isEmpty()) {
+            idle.pollFirst().channel().close();
         }
     }
 
     /** Idle connections held now; on the pool's event loop. */
     int idleCount() {
         assert loop.inEventLoop();
-        return size;
+        return idle.size();
     }
 
     /** Connections handed out and not yet given back; on the pool's event loop. */
@@ -212,57 +212,8 @@ final class UpstreamPool implements Connections {
         return inUse;
     }
 
-    private void addLast(Channel channel, long now) {
-        if (size == idle.length) {
-            grow();
-        }
-        int at = (head + size) & (idle.length - 1);
-        idle[at] = channel;
-        since[at] = now;
-        size++;
-    }
-
-    private Channel pollLast() {
-        int at = (head + size - 1) & (idle.length - 1);
-        Channel channel = idle[at];
-        idle[at] = null;
-        size--;
-        return channel;
-    }
-
-    private Channel pollFirst() {
-        Channel channel = idle[head];
-        idle[head] = null;
-        head = (head + 1) & (idle.length - 1);
-        size--;
-        return channel;
-    }
-
     /** Drops {@code channel} from the idle ones, if it is there; rare (an upstream closed it). */
     private void remove(Channel channel) {
-        int mask = idle.length - 1;
-        for (int i = 0; i < size; i++) {
-            if (idle[(head + i) & mask] == channel) {
-                for (int j = i; j < size - 1; j++) {
-                    idle[(head + j) & mask] = idle[(head + j + 1) & mask];
-                    since[(head + j) & mask] = since[(head + j + 1) & mask];
-                }
-                idle[(head + size - 1) & mask] = null;
-                size--;
-                return;
-            }
-        }
-    }
-
-    private void grow() {
-        Channel[] channels = new Channel[idle.length * 2];
-        long[] times = new long[idle.length * 2];
-        for (int i = 0; i < size; i++) {
-            channels[i] = idle[(head + i) & (idle.length - 1)];
-            times[i] = since[(head + i) & (idle.length - 1)];
-        }
-        idle = channels;
-        since = times;
-        head = 0;
+        idle.removeIf(entry -> entry.channel() == channel);
     }
 }
