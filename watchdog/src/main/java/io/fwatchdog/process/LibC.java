@@ -14,7 +14,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The glibc calls the native launcher needs, through the foreign function API (no JNI), each
@@ -82,20 +85,18 @@ final class LibC {
     private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
 
-    /** Every symbol a group below binds, looked up when this class loads (a cheap table lookup). */
-    private static final String[] REQUIRED = {
-        "posix_spawn", "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy",
-        "posix_spawn_file_actions_adddup2", "posix_spawnattr_init", "posix_spawnattr_destroy",
-        "posix_spawnattr_setflags", "posix_spawnattr_setpgroup", "posix_spawnattr_setsigmask",
-        "posix_spawnattr_setsigdefault", "sigemptyset", "sigfillset", "pipe2", "close", "read", "write",
-        "fcntl", "ioctl", "waitpid", "waitid", "kill", "prctl", "strerror", "sysconf",
-    };
-
-    static {
-        for (String name : REQUIRED) {
-            symbol(name);
-        }
-    }
+    /**
+     * Every symbol a group below binds, looked up when this class loads (a cheap table lookup,
+     * which fails the loading when one is missing); the groups bind from this table.
+     */
+    private static final Map<String, MemorySegment> SYMBOLS = Stream.of(
+                    "posix_spawn", "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy",
+                    "posix_spawn_file_actions_adddup2", "posix_spawnattr_init", "posix_spawnattr_destroy",
+                    "posix_spawnattr_setflags", "posix_spawnattr_setpgroup", "posix_spawnattr_setsigmask",
+                    "posix_spawnattr_setsigdefault", "sigemptyset", "sigfillset", "pipe2", "close", "read",
+                    "write", "fcntl", "ioctl", "waitpid", "waitid", "kill", "prctl", "strerror", "sysconf")
+            .collect(Collectors.toUnmodifiableMap(name -> name, name -> LINKER.defaultLookup().find(name)
+                    .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name))));
 
     private LibC() {}
 
@@ -181,13 +182,12 @@ final class LibC {
         static final MethodHandle SYSCONF = bind("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     }
 
-    private static MemorySegment symbol(String name) {
-        return LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
-    }
-
     private static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return LINKER.downcallHandle(symbol(name), descriptor, options);
+        MemorySegment symbol = SYMBOLS.get(name);
+        if (symbol == null) {
+            throw new IllegalStateException(name + " is bound but not looked up with the others (LibC.SYMBOLS)");
+        }
+        return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
     /**
