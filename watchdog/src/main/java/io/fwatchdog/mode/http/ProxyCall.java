@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -386,8 +385,10 @@ final class ProxyCall implements Call, Connections.Taker {
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         boolean lengthKnown = HttpUtil.isContentLengthSet(response);
         ProxyHeaders.fromFunction(headers);
-        if (chunked || (!lengthKnown && mayHaveBody(response))) {
+        if (chunked || (!lengthKnown && framedForBody(response))) {
             // Chunked upstream, or a body that ends with the connection: chunked to the client.
+            // An answer to HEAD says how the GET's body would be framed (Netty's decoder drops
+            // the upstream's chunked from it, as nothing follows): chunked, when no length.
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -418,9 +419,10 @@ final class ProxyCall implements Call, Connections.Taker {
         }
     }
 
-    private boolean mayHaveBody(HttpResponse response) {
+    /** Whether the response's status gives it a body to frame (sent, or for HEAD only announced). */
+    private static boolean framedForBody(HttpResponse response) {
         int code = response.status().code();
-        return !request.method().equals(HttpMethod.HEAD) && code != 204 && code != 304 && code >= 200;
+        return code != 204 && code != 304 && code >= 200;
     }
 
     /** The upstream read cycle ended: ask for more once the client can take it. */
