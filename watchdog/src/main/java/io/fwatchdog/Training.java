@@ -3,26 +3,6 @@ package io.fwatchdog;
 import io.fwatchdog.config.Variable;
 import io.fwatchdog.log.Log;
 import io.fwatchdog.server.Watchdog;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,8 +18,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 import sun.misc.Signal;
 
@@ -120,21 +101,18 @@ public final class Training {
      * A supervised process (which only sleeps) and an upstream served from this JVM. The watchdog
      * refuses an upstream port that is taken before it starts its function, so the upstream binds
      * only once that process runs; the watchdog waits for it as for any upstream.
+     *
+     * <p>The upstream is plain blocking sockets, not Netty: it runs in the JVM being trained, and
+     * Netty classes it shared with the watchdog would record its types in their profiles (an NIO
+     * channel, a server codec, aggregated messages), so the compiled request path would be shaped
+     * for two programs where production runs one.
      */
     private void http() throws IOException {
         int upstreamPort;
         try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             upstreamPort = probe.getLocalPort();
         }
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        var upstream = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                        channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Echo());
-                    }
-                });
-        CompletableFuture<Channel> listening = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<EchoUpstream> listening = CompletableFuture.supplyAsync(() -> {
             try {
                 long deadline = System.nanoTime() + 30_000_000_000L;
                 while (ProcessHandle.current().children().noneMatch(
@@ -144,9 +122,11 @@ public final class Training {
                     }
                     Thread.sleep(10);
                 }
-                return upstream.bind(InetAddress.getLoopbackAddress(), upstreamPort).sync().channel();
+                return new EchoUpstream(upstreamPort);
             } catch (InterruptedException e) {
                 throw new IllegalStateException("interrupted before the training upstream could listen", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException("the training upstream could not listen on " + upstreamPort, e);
             }
         });
         try {
@@ -156,26 +136,64 @@ public final class Training {
                         repeat(port, PROXIED, "GET", "/", null);
                     });
         } finally {
-            try {
-                listening.join().close().syncUninterruptibly();
-            } finally {
-                group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
-            }
+            listening.join().close();
         }
     }
 
-    /** The http mode's function: answers every request with its body. */
-    private static final class Echo extends SimpleChannelInboundHandler<FullHttpRequest> {
+    /**
+     * The http mode's function: answers every request with its body, on a thread per connection.
+     * Like most function servers it sends a Content-Type and a Date and keeps the connection open.
+     */
+    private static final class EchoUpstream implements AutoCloseable {
+        /** Fixed: what is trained is the header's passage, not its value (and java.time stays out of the cache). */
+        private static final String DATE = "Thu, 03 Dec 2026 00:00:00 GMT";
+
+        private final ServerSocket listener;
+        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+        EchoUpstream(int port) throws IOException {
+            listener = new ServerSocket(port, 64, InetAddress.getLoopbackAddress());
+            Thread.ofPlatform().name("training-upstream").daemon().start(this::accept);
+        }
+
+        private void accept() {
+            while (!listener.isClosed()) {
+                Socket connection;
+                try {
+                    connection = listener.accept();
+                } catch (IOException closed) {
+                    return;
+                }
+                open.add(connection);
+                Thread.ofPlatform().name("training-upstream-connection").daemon().start(() -> serve(connection));
+            }
+        }
+
+        private void serve(Socket connection) {
+            try (connection) {
+                connection.setTcpNoDelay(true);
+                var in = new BufferedInputStream(connection.getInputStream());
+                OutputStream out = connection.getOutputStream();
+                for (Head request = Head.read(in); request != null; request = Head.read(in)) {
+                    byte[] body = in.readNBytes(request.length());
+                    String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: " + DATE
+                            + "\r\nContent-Length: " + body.length + "\r\n\r\n";
+                    out.write(head.getBytes(StandardCharsets.US_ASCII));
+                    out.write(body);
+                    out.flush();
+                }
+            } catch (IOException closed) {
+                // the watchdog closed its connection, or the upstream is closing
+            } finally {
+                open.remove(connection);
+            }
+        }
+
         @Override
-        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
-            FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(), HttpResponseStatus.OK,
-                    Unpooled.copiedBuffer(request.content()));
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-            boolean keepAlive = HttpUtil.isKeepAlive(request);
-            HttpUtil.setKeepAlive(response, keepAlive);
-            var written = context.writeAndFlush(response);
-            if (!keepAlive) {
-                written.addListener(ChannelFutureListener.CLOSE);
+        public void close() throws IOException {
+            listener.close();
+            for (Socket connection : open) {
+                connection.close();
             }
         }
     }
@@ -326,10 +344,57 @@ public final class Training {
             out.write(head.getBytes(StandardCharsets.US_ASCII));
             out.write(content);
             out.flush();
-            String status = line();
+            Head response = Head.read(in);
+            if (response == null) {
+                throw new IOException("the connection closed before a response");
+            }
+            String[] words = response.start().split(" ", 3);
+            if (words.length < 2 || !words[0].startsWith("HTTP/1.")) {
+                throw new IOException("not an HTTP response: " + List.of(response.start()));
+            }
+            byte[] received = response.chunked() ? chunks() : in.readNBytes(response.length());
+            return new Response(Integer.parseInt(words[1]), new String(received, StandardCharsets.UTF_8));
+        }
+
+        private byte[] chunks() throws IOException {
+            var body = new ByteArrayOutputStream();
+            for (int size = chunkSize(); size > 0; size = chunkSize()) {
+                body.write(in.readNBytes(size));
+                Head.line(in); // the CRLF after the chunk
+            }
+            while (!Head.line(in).isEmpty()) {
+                // trailer fields
+            }
+            return body.toByteArray();
+        }
+
+        private int chunkSize() throws IOException {
+            String size = Head.line(in);
+            int extension = size.indexOf(';');
+            return Integer.parseInt((extension < 0 ? size : size.substring(0, extension)).strip(), 16);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /**
+     * The start line and framing of an HTTP/1.1 message head, read from {@code in} up to its
+     * blank line: enough for the training client and upstream, which send and expect nothing else.
+     */
+    private record Head(String start, int length, boolean chunked) {
+        /** The next head, or null when the connection ends cleanly before one begins. */
+        static Head read(InputStream in) throws IOException {
+            int first = in.read();
+            if (first < 0) {
+                return null;
+            }
+            String start = (char) first + line(in);
             int length = 0;
             boolean chunked = false;
-            for (String header = line(); !header.isEmpty(); header = line()) {
+            for (String header = line(in); !header.isEmpty(); header = line(in)) {
                 int colon = header.indexOf(':');
                 String name = colon > 0 ? header.substring(0, colon) : "";
                 if (name.equalsIgnoreCase("content-length")) {
@@ -338,48 +403,21 @@ public final class Training {
                     chunked = header.substring(colon + 1).strip().equalsIgnoreCase("chunked");
                 }
             }
-            String[] words = status.split(" ", 3);
-            if (words.length < 2 || !words[0].startsWith("HTTP/1.")) {
-                throw new IOException("not an HTTP response: " + List.of(status));
-            }
-            byte[] received = chunked ? chunks() : in.readNBytes(length);
-            return new Response(Integer.parseInt(words[1]), new String(received, StandardCharsets.UTF_8));
+            return new Head(start.strip(), length, chunked);
         }
 
-        private byte[] chunks() throws IOException {
-            var body = new ByteArrayOutputStream();
-            for (int size = chunkSize(); size > 0; size = chunkSize()) {
-                body.write(in.readNBytes(size));
-                line(); // the CRLF after the chunk
-            }
-            while (!line().isEmpty()) {
-                // trailer fields
-            }
-            return body.toByteArray();
-        }
-
-        private int chunkSize() throws IOException {
-            String size = line();
-            int extension = size.indexOf(';');
-            return Integer.parseInt((extension < 0 ? size : size.substring(0, extension)).strip(), 16);
-        }
-
-        private String line() throws IOException {
+        /** One line without its CR LF. */
+        static String line(InputStream in) throws IOException {
             var line = new StringBuilder();
             for (int c = in.read(); c != '\n'; c = in.read()) {
                 if (c < 0) {
-                    throw new IOException("the connection closed mid-response");
+                    throw new IOException("the connection closed mid-message");
                 }
                 if (c != '\r') {
                     line.append((char) c);
                 }
             }
             return line.toString();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
         }
     }
 
