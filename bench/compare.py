@@ -8,6 +8,9 @@
                other watchdog and the bare posix_spawn+cat loop (the floor)
   start-up     per watchdog: exec to the first 200 on /_/health (streaming, cat) and exec to the
                first function answer (http mode, Node upstream)
+  warm-up      per watchdog, in http mode: the rate of each of the first seconds after the first
+               function answer (one-second wrk runs at 64 connections), against the warm rate
+               of the http comparison (the same watchdog after its warm-up, 64 connections)
   memory       per watchdog, in http mode: VmRSS of the watchdog process itself when idle, after
                N requests, after a burst of mixed requests (small GETs and 256 KiB echoes at 64
                connections) and after a further idle time
@@ -385,6 +388,14 @@ def startup_round(kinds, round_, log, other):
     return results
 
 
+def warmup_curve(kind, args, log):
+    """Requests per second in each of the first args.curve seconds after the first function
+    answer of a fresh http-mode watchdog, one wrk run per second at 64 connections."""
+    with http_watchdog(kind, log, args.other) as w:
+        wait_first_answer(w)
+        return [wrk(url(w.port), None, 64, 1)["rps"] for _ in range(args.curve)]
+
+
 def memory_run(kind, args, log, echo_body):
     """VmRSS of the watchdog process (not its function) through an http-mode life, and the rate
     of its first requests against the rate once warm (the same count, after the burst)."""
@@ -471,6 +482,18 @@ def startup_table(startups, memory, kinds, args):
     return lines
 
 
+def warmup_table(curves, http, kinds):
+    """Each second's rate ÷ the warm rate (the http table's median at 64 connections), median over
+    runs, and the first second from which every later one is at 0.9 of it or more."""
+    lines = ["| watchdog | warm req/s | each second ÷ warm (1, 2, 3 …) | ≥ 0.9 from second |", "|---|---|---|---|"]
+    for kind in kinds:
+        warm = statistics.median(r[kind][64]["rps"] for r in http)
+        seconds = [statistics.median(run[i] for run in curves[kind]) / warm for i in range(len(curves[kind][0]))]
+        settled = next((i + 1 for i in range(len(seconds)) if all(v >= 0.9 for v in seconds[i:])), None)
+        lines.append(f"| {kind} | {warm:.0f} | {fmt(seconds, 2)} | {settled if settled else 'not within the run'} |")
+    return lines
+
+
 def command_output(argv):
     done = subprocess.run(argv, capture_output=True, text=True)
     return (done.stdout + done.stderr).strip().splitlines()[0] if done.returncode == 0 else None
@@ -490,6 +513,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=15, help="wrk warm-up of each http-mode target, seconds "
                                                                "(the fork modes warm up for 2 s)")
     parser.add_argument("--startups", type=int, default=10, help="start-ups per watchdog and mode")
+    parser.add_argument("--curve", type=int, default=15, help="seconds of each warm-up curve (0: none)")
+    parser.add_argument("--curve-rounds", type=int, default=3, help="warm-up curves per watchdog")
     parser.add_argument("--memory-rounds", type=int, default=3, help="http-mode memory runs per watchdog")
     parser.add_argument("--requests", type=int, default=10_000, help="http requests before the second RSS reading")
     parser.add_argument("--burst", type=int, default=20_000,
@@ -531,6 +556,11 @@ def main():
             fork.append(fork_round(kinds, round_, args, log, small_body))
         print("start-ups", file=sys.stderr)
         startups = [startup_round(kinds, round_, log, args.other) for round_ in range(args.startups)]
+        curves = {kind: [] for kind in kinds}
+        for round_ in range(args.curve_rounds if args.curve else 0):
+            for kind in rotated(kinds, round_):
+                print(f"warm-up curve {round_ + 1}/{args.curve_rounds}: {kind}", file=sys.stderr)
+                curves[kind].append(warmup_curve(kind, args, log))
         memory = {kind: [] for kind in kinds}
         for round_ in range(args.memory_rounds):
             for kind in rotated(kinds, round_):
@@ -542,7 +572,7 @@ def main():
         log.close()
     record["load_average_end"] = os.getloadavg()
     record.update(http=[{t: {str(c): r for c, r in by_c.items()} for t, by_c in rnd.items()} for rnd in http],
-                  fork=fork, startups=startups, memory=memory)
+                  fork=fork, startups=startups, curves=curves, memory=memory)
 
     other = f"`{args.other}` (sha256 {record['other']['sha256'][:12]})" if args.other else "none (no --other)"
     lines = [f"# fwatchdog compared, {stamp}", "",
@@ -557,6 +587,9 @@ def main():
              "", f"## Start-up and memory (medians of {args.startups} start-ups and {args.memory_rounds} memory runs; "
                  f"burst: {args.burst} requests at 64 connections, one in eight a 256 KiB echo)", "",
              *startup_table(startups, memory, kinds, args)]
+    if args.curve:
+        lines += ["", f"## Warm-up: the first {args.curve} s after the first answer (http mode, 64 connections; "
+                      f"medians of {args.curve_rounds} runs)", "", *warmup_table(curves, http, kinds)]
     report = "\n".join(lines)
     print(report)
     (WORK / f"{stamp}.md").write_text(report + "\n")
