@@ -27,6 +27,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -102,7 +103,7 @@ public final class Watchdog {
         this.front = new Front(config, mode, health, metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.group = new MultiThreadIoEventLoopGroup(io);
+        this.group = new MultiThreadIoEventLoopGroup(eventLoopCount(), io);
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.metricsServer = metricsPort < 0 ? Optional.empty()
                 : Optional.of(MetricsServer.create(metrics, config.readTimeout()));
@@ -165,6 +166,16 @@ public final class Watchdog {
                 + " is restarted");
         health.markDraining();
         end(1);
+    }
+
+    /**
+     * One event loop per processor the JVM may use (a container's CPU limit included), as a
+     * proxy runs one worker per core: Netty's default of two per processor splits the
+     * connections of a single core between two threads that then wake more often for fewer
+     * events each. {@code -Dio.netty.eventLoopThreads} still sets the count.
+     */
+    private static int eventLoopCount() {
+        return Math.max(1, Integer.getInteger("io.netty.eventLoopThreads", NettyRuntime.availableProcessors()));
     }
 
     /**
