@@ -175,6 +175,10 @@ public final class Training {
                 var in = new BufferedInputStream(connection.getInputStream());
                 OutputStream out = connection.getOutputStream();
                 for (Head request = Head.read(in); request != null; request = Head.read(in)) {
+                    if (request.chunked()) {
+                        throw new IllegalStateException("the training upstream reads Content-Length bodies only, got "
+                                + List.of(request.start()) + " chunked");
+                    }
                     byte[] body = in.readNBytes(request.length());
                     String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: " + DATE
                             + "\r\nContent-Length: " + body.length + "\r\n\r\n";
