@@ -35,6 +35,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -80,6 +81,27 @@ def process_tree(root):
             found.append((pid, started))
             pending.append(pid)
     return found
+
+
+def task_counters(pids):
+    """CPU seconds (user, system) and context switches (voluntary, preempted) summed over every
+    thread of the given processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = [0.0, 0.0, 0, 0]
+    for pid in pids:
+        for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
+            fields = stat_fields(f"{pid}/task/{task.name}")
+            try:
+                status = (task / "status").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if fields is None:
+                continue
+            total[0] += int(fields[11]) / ticks
+            total[1] += int(fields[12]) / ticks
+            total[2] += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+            total[3] += int(re.search(r"^nonvoluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+    return total
 
 
 def alive(pid, started):
@@ -293,19 +315,20 @@ http {{
 
 @contextlib.contextmanager
 def http_target(name, log, other):
-    """One http-mode target, started fresh and answering; yields the port the load goes to."""
+    """One http-mode target, started fresh and answering; yields the port the load goes to, the
+    proxy's processes (none for direct) and the upstream's."""
     with contextlib.ExitStack() as stack:
         if name in ("fwatchdog", "other"):
             w = stack.enter_context(http_watchdog(name, log, other))
             wait_first_answer(w)
-            yield w.port
+            yield w.port, [w.pid], [pid for pid, _ in process_tree(w.pid)]
             return
         upstream = stack.enter_context(node_upstream(log))
         if name == "direct":
-            yield upstream.port
+            yield upstream.port, [], [upstream.pid]
             return
         proxy = stack.enter_context((haproxy if name == "haproxy" else nginx)(upstream.port, log))
-        yield proxy.port
+        yield proxy.port, [proxy.pid] + [pid for pid, _ in process_tree(proxy.pid)], [upstream.pid]
 
 
 # --- load ------------------------------------------------------------------------------------
@@ -351,11 +374,24 @@ def http_round(targets, round_, args, log):
     """Every http-mode target once, in this round's order: {target: {connections: wrk result}}."""
     results = {}
     for name in rotated(targets, round_):
-        with http_target(name, log, args.other) as port:
+        with http_target(name, log, args.other) as (port, proxy, upstream):
             if args.warmup:
                 wrk(url(port), None, 64, args.warmup)
-            results[name] = {c: wrk(url(port), None, c, args.seconds) for c in HTTP_CONNECTIONS}
+            results[name] = {c: measured_wrk(port, c, args.seconds, proxy, upstream) for c in HTTP_CONNECTIONS}
     return results
+
+
+def measured_wrk(port, connections, seconds, proxy, upstream):
+    """A wrk GET run, with what each request cost the proxy's and the upstream's processes: CPU
+    in µs (user, system) and context switches (voluntary, preempted)."""
+    before = task_counters(proxy), task_counters(upstream)
+    result = wrk(url(port), None, connections, seconds)
+    after = task_counters(proxy), task_counters(upstream)
+    requests = result["rps"] * seconds
+    for side, b, a in (("proxy", before[0], after[0]), ("upstream", before[1], after[1])):
+        result[side] = {"user_us": (a[0] - b[0]) * 1e6 / requests, "system_us": (a[1] - b[1]) * 1e6 / requests,
+                        "voluntary": (a[2] - b[2]) / requests, "preempted": (a[3] - b[3]) / requests}
+    return result
 
 
 def fork_round(kinds, round_, args, log, body):
@@ -444,6 +480,27 @@ def http_table(rounds, targets):
             added = [t["p50_ms"] - d["p50_ms"] for t, d in runs]
             lines.append(f"| {name} | {c} | {rps:.0f} | {fmt(ratios, 2)} | {statistics.median(ratios):.2f} | "
                          f"{p50:.2f} | {fmt(added, 2)} | {statistics.median(added):.2f} | {p99:.2f} | {errors} |")
+    return lines
+
+
+def cost_table(rounds, targets):
+    """What a request cost the proxy and the upstream, from their threads' /proc counters."""
+    lines = ["| target | conns | proxy user µs | proxy system µs | proxy switches: voluntary, preempted "
+             "| upstream CPU µs | upstream switches: voluntary, preempted |", "|---|---|---|---|---|---|---|"]
+    for name in targets:
+        for c in HTTP_CONNECTIONS:
+            runs = [r[name][c] for r in rounds]
+            if "proxy" not in runs[0]:
+                continue
+
+            def med(side, key):
+                return statistics.median(run[side][key] for run in runs)
+            upstream_cpu = statistics.median(run["upstream"]["user_us"] + run["upstream"]["system_us"] for run in runs)
+            proxy = ("— | — | —" if name == "direct" else
+                     f"{med('proxy', 'user_us'):.1f} | {med('proxy', 'system_us'):.1f} | "
+                     f"{med('proxy', 'voluntary'):.3f}, {med('proxy', 'preempted'):.3f}")
+            lines.append(f"| {name} | {c} | {proxy} | {upstream_cpu:.1f} | "
+                         f"{med('upstream', 'voluntary'):.3f}, {med('upstream', 'preempted'):.3f} |")
     return lines
 
 
@@ -583,6 +640,9 @@ def main():
              f"- watchdog, proxies, upstream and functions on core {WATCHDOG_CORE}, load on core {LOAD_CORE}; "
              f"rounds: {args.rounds} of {args.seconds} s per wrk run (http warm-up {args.warmup} s); medians of rounds",
              "", f"## http mode: GET of 3 bytes from the Node upstream", "", *http_table(http, http_targets),
+             "", "### What a request cost (per request, each thread's CPU time and context switches from /proc; "
+                 "the watchdogs' rows include all their JVM or Go runtime threads)", "",
+             *cost_table(http, http_targets),
              "", f"## Fork modes: cat, 100 B, {FORK_CONNECTIONS} connections", "", *fork_table(fork, kinds),
              "", f"## Start-up and memory (medians of {args.startups} start-ups and {args.memory_rounds} memory runs; "
                  f"burst: {args.burst} requests at 64 connections, one in eight a 256 KiB echo)", "",
