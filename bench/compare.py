@@ -94,7 +94,7 @@ def task_counters(pids):
             try:
                 status = (task / "status").read_text()
             except (FileNotFoundError, ProcessLookupError):
-                continue
+                fields = None  # the thread ended between the two reads
             if fields is None:
                 continue
             total[0] += int(fields[11]) / ticks
@@ -490,8 +490,6 @@ def cost_table(rounds, targets):
     for name in targets:
         for c in HTTP_CONNECTIONS:
             runs = [r[name][c] for r in rounds]
-            if "proxy" not in runs[0]:
-                continue
 
             def med(side, key):
                 return statistics.median(run[side][key] for run in runs)
