@@ -128,12 +128,16 @@ class AfterburnFaultsTest {
 
     @Test
     void aClientThatLeavesMidRequestCostsTheProcess() throws Exception {
-        try (var w = Afterburn.start(FAULTY)) {
+        try (var w = Afterburn.startWithMetrics(FAULTY)) {
             long first = pid(w, "/ok");
+            // The client may see /ok's answer before the worker is back in the pool. A request
+            // that arrives meanwhile waits for it, and a client that leaves while it waits costs
+            // no process; so /hang goes only once the one worker is idle again.
+            Processes.await(EXIT_WAIT, () -> hotWorkers(w, "idle") == 1);
             try (RawConnection c = w.connect()) {
                 c.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
                 // Wait until the request is with the process: the pool has no idle worker left.
-                Processes.await(EXIT_WAIT, () -> w.watchdog.inflight() == 1);
+                Processes.await(EXIT_WAIT, () -> w.watchdog.inflight() == 1 && hotWorkers(w, "idle") == 0);
             }
 
             Processes.await(EXIT_WAIT, () -> !Processes.exists(first));
@@ -170,6 +174,14 @@ class AfterburnFaultsTest {
 
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).hasSize(256 * 65536);
+        }
+    }
+
+    private static long hotWorkers(WatchdogFixture w, String state) {
+        try {
+            return AfterburnPoolTest.gauge(w.scrape(), "fwatchdog_hot_workers{state=\"" + state + "\"}");
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
     }
 }
