@@ -43,6 +43,15 @@ final class Afterburn {
         return w.client.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** The fwatchdog_hot_workers gauge for one state (idle, busy, starting), scraped now. */
+    static long hotWorkers(WatchdogFixture w, String state) {
+        try {
+            return AfterburnPoolTest.gauge(w.scrape(), "fwatchdog_hot_workers{state=\"" + state + "\"}");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** The process id a worker answered with (the loops' /pid, the faulty loop's /ok). */
     static long pid(WatchdogFixture w, String path) throws Exception {
         HttpResponse<String> response = w.get(path);

@@ -1,12 +1,12 @@
 package io.fwatchdog.mode.afterburn;
 
 import static io.fwatchdog.mode.afterburn.Afterburn.FAULTY;
+import static io.fwatchdog.mode.afterburn.Afterburn.hotWorkers;
 import static io.fwatchdog.mode.afterburn.Afterburn.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fwatchdog.testing.Processes;
 import io.fwatchdog.testing.RawConnection;
-import io.fwatchdog.testing.WatchdogFixture;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -174,14 +174,6 @@ class AfterburnFaultsTest {
 
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).hasSize(256 * 65536);
-        }
-    }
-
-    private static long hotWorkers(WatchdogFixture w, String state) {
-        try {
-            return AfterburnPoolTest.gauge(w.scrape(), "fwatchdog_hot_workers{state=\"" + state + "\"}");
-        } catch (Exception e) {
-            throw new AssertionError(e);
         }
     }
 }

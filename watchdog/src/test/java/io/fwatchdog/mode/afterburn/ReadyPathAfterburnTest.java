@@ -1,11 +1,11 @@
 package io.fwatchdog.mode.afterburn;
 
 import static io.fwatchdog.mode.afterburn.Afterburn.PYTHON_LOOP;
+import static io.fwatchdog.mode.afterburn.Afterburn.hotWorkers;
 import static io.fwatchdog.mode.afterburn.Afterburn.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fwatchdog.testing.Processes;
-import io.fwatchdog.testing.WatchdogFixture;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -43,22 +43,13 @@ class ReadyPathAfterburnTest {
         try (var w = Afterburn.startWithMetrics(PYTHON_LOOP, "ready_path", "/pid", "workers", "1")) {
             CompletableFuture<HttpResponse<String>> slow = w.client.sendAsync(HttpRequest.newBuilder(w.uri("/slow?ms=1500"))
                     .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-            Processes.await(Duration.ofSeconds(30), () -> busyWorkers(w) == 1);
+            Processes.await(Duration.ofSeconds(30), () -> hotWorkers(w, "busy") == 1);
 
             HttpResponse<String> ready = w.get("/_/ready");
 
             assertThat(ready.statusCode()).isEqualTo(200);
             assertThat(slow.join().statusCode()).isEqualTo(200);
             assertThat(ready.body().trim()).isEqualTo(slow.join().body().trim());
-        }
-    }
-
-    private static double busyWorkers(WatchdogFixture w) {
-        try {
-            return w.scrape().lines().filter(line -> line.startsWith("fwatchdog_hot_workers{state=\"busy\"} "))
-                    .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).sum();
-        } catch (Exception e) {
-            throw new AssertionError(e);
         }
     }
 
